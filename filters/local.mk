@@ -1,0 +1,1 @@
+# filters: sources and tests (see Makefile.am)

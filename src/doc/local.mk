@@ -1,0 +1,1 @@
+# src/doc: sources and tests (see Makefile.am)

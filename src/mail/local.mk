@@ -1,0 +1,1 @@
+# src/mail: sources and tests (see Makefile.am)

@@ -1,0 +1,1 @@
+# src/net: sources and tests (see Makefile.am)

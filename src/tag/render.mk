@@ -1,0 +1,1 @@
+# src/tag: sources and tests (see Makefile.am)
