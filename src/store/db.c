@@ -1,0 +1,280 @@
+#include "config.h"
+#include "store/db_internal.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define BUSY_RETRIES 24         /* x 5 s: two minutes before giving up */
+
+int st_fail(struct store *st, int rc)
+{
+	st->last_rc = rc;
+	return -1;
+}
+
+const char *store_error(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int store_last_full(struct store *st)
+{
+	return (st->last_rc & 0xff) == SQLITE_FULL || (st->last_rc & 0xff) == SQLITE_IOERR;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+static int is_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+int st_step(struct store *st, sqlite3_stmt *s)
+{
+	int rc;
+	for (int i = 0; i < BUSY_RETRIES; i++) {
+		rc = sqlite3_step(s);
+		if (!is_busy(rc))
+			break;
+		log_debug(LOG_SUB_STORE, "database busy, waiting (%d)", i + 1);
+		sqlite3_reset(s);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st->last_rc = rc;
+		log_error("store: %s (%s)", sqlite3_errmsg(st->db), sqlite3_sql(s));
+	}
+	return rc;
+}
+
+int st_exec(struct store *st, const char *sql)
+{
+	char *err = NULL;
+	int rc;
+	for (int i = 0; i < BUSY_RETRIES; i++) {
+		sqlite3_free(err);
+		err = NULL;
+		rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
+		if (!is_busy(rc))
+			break;
+	}
+	if (rc != SQLITE_OK) {
+		st->last_rc = rc;
+		log_error("store: %s", err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *st_prepare(struct store *st, const char *sql)
+{
+	for (int i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_stmt *s = st->cache[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		st->last_rc = rc;
+		log_error("store: cannot prepare: %s: %s", sqlite3_errmsg(st->db), sql);
+		return NULL;
+	}
+	if (st->ncache < STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = s;
+		st->ncache++;
+	} else {
+		log_panic("store: statement cache full; raise STMT_CACHE");
+	}
+	return s;
+}
+
+void st_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+void st_bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	sqlite3_bind_int64(s, i, v);
+}
+
+void st_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+{
+	sqlite3_bind_blob64(s, i, p ? p : "", n, SQLITE_TRANSIENT);
+}
+
+char *st_col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	if (t == NULL)
+		return NULL;
+	return xmemdup0(t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static int pragma_text(struct store *st, const char *sql, char *out, size_t outlen)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && out)
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_schema_version(struct store *st)
+{
+	char v[32] = "0";
+	pragma_text(st, "PRAGMA user_version", v, sizeof(v));
+	int n = 0;
+	for (const char *c = v; *c >= '0' && *c <= '9'; c++)
+		n = n * 10 + (*c - '0');
+	return n;
+}
+
+int store_open_version(const char *path, int version, struct store **st_r, const char **error_r)
+{
+	static char err[512];
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc = sqlite3_open_v2(path, &st->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, sizeof(err), "cannot open database %s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		sqlite3_close(st->db);
+		free(st);
+		*error_r = err;
+		return -1;
+	}
+	st->path = xstrdup(path);
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	char mode[32] = "";
+	if (pragma_text(st, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) < 0 ||
+	    strcmp(mode, "wal") != 0) {
+		snprintf(err, sizeof(err), "cannot use database %s: %s", path,
+			 mode[0] ? "WAL journal mode refused" : sqlite3_errmsg(st->db));
+		store_close(&st);
+		*error_r = err;
+		return -1;
+	}
+	if (st_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") < 0) {
+		snprintf(err, sizeof(err), "cannot set up database %s", path);
+		store_close(&st);
+		*error_r = err;
+		return -1;
+	}
+	if (store_migrate(st, version, error_r) < 0) {
+		store_close(&st);
+		return -1;
+	}
+	*st_r = st;
+	return 0;
+}
+
+int store_open(const char *path, struct store **st_r, const char **error_r)
+{
+	return store_open_version(path, STORE_SCHEMA_VERSION, st_r, error_r);
+}
+
+void store_close(struct store **stp)
+{
+	struct store *st = *stp;
+	if (st == NULL)
+		return;
+	for (int i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+		log_warn("store: close: %s", sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+	*stp = NULL;
+}
+
+int store_begin(struct store *st)
+{
+	if (st->depth++ > 0)
+		return 0;
+	if (st_exec(st, "BEGIN IMMEDIATE") < 0) {
+		st->depth = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int store_commit(struct store *st)
+{
+	if (st->depth == 0)
+		log_panic("store_commit without store_begin");
+	if (--st->depth > 0)
+		return 0;
+	if (st_exec(st, "COMMIT") < 0) {
+		/* a failed COMMIT (disk full) leaves the transaction open: undo it */
+		int rc = st->last_rc;
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->last_rc = rc;
+		return -1;
+	}
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->depth == 0)
+		return;
+	st->depth = 0;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char sql_secret_get[] = "SELECT value FROM meta WHERE key = 'token_key'";
+static const char sql_secret_put[] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('token_key', ?)";
+
+int store_secret(struct store *st, unsigned char key[32])
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		sqlite3_stmt *s = st_prepare(st, sql_secret_get);
+		if (s == NULL)
+			return -1;
+		int rc = st_step(st, s);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
+			memcpy(key, sqlite3_column_blob(s, 0), 32);
+			sqlite3_reset(s);
+			return 0;
+		}
+		sqlite3_reset(s);
+		unsigned char fresh[32];
+		if (getrandom(fresh, sizeof(fresh), 0) != (ssize_t)sizeof(fresh))
+			log_fatal_errno("getrandom");
+		s = st_prepare(st, sql_secret_put);
+		if (s == NULL)
+			return -1;
+		st_bind_blob(s, 1, fresh, sizeof(fresh));
+		rc = st_step(st, s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return st_fail(st, rc);
+	}
+	return -1;
+}

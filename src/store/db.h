@@ -1,0 +1,44 @@
+#ifndef TAGD_STORE_DB_H
+#define TAGD_STORE_DB_H
+/* The store: one SQLite database holding all of tagd's state. Only
+   src/store/ speaks SQL; the rest of the program uses the functions in
+   store.h. Every connection runs in WAL mode with foreign keys on,
+   synchronous=FULL (a message is acknowledged only after it is durable)
+   and a busy timeout; writes use BEGIN IMMEDIATE and are retried while
+   another process holds the lock, so "database is locked" never reaches a
+   user. */
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* STORE_SCHEMA_VERSION - the schema this build writes (PRAGMA user_version) */
+#define STORE_SCHEMA_VERSION 2
+
+/* store_open - open (creating if needed) and migrate the database at path.
+   A database newer than this build is refused. 0 / -1 with *error_r. */
+int store_open(const char *path, struct store **st_r, const char **error_r);
+/* store_open_version - as store_open, but migrate only up to version
+   (tests build a database of an older schema with it) */
+int store_open_version(const char *path, int version, struct store **st_r, const char **error_r);
+void store_close(struct store **st);
+/* store_schema_version - the user_version of the open database */
+int store_schema_version(struct store *st);
+const char *store_path(const struct store *st);
+
+/* Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE),
+   waiting for other writers; nesting is counted, only the outermost
+   commit/rollback acts. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/* store_error - the text of the last SQLite error on this connection */
+const char *store_error(struct store *st);
+/* store_last_full - 1 if the last failure was a full disk (SQLITE_FULL) */
+int store_last_full(struct store *st);
+
+/* store_secret - the per-database secret (32 random bytes, created on
+   first use) for HMAC tokens */
+int store_secret(struct store *st, unsigned char key[32]);
+
+#endif

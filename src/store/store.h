@@ -1,0 +1,117 @@
+#ifndef TAGD_STORE_H
+#define TAGD_STORE_H
+/* The store's aggregates: one file each in src/store/. Structs returned by
+   the store are owned by the caller and freed with the matching *_free.
+   Functions return 0 on success, -1 on a database error (logged; see
+   store_error()), and 1 for "not found" where a lookup can miss. */
+#include "store/db.h"
+#include <stdint.h>
+#include <time.h>
+
+/* ---- sessions (session.c) ---- */
+struct st_person {
+	char *name;
+	char *email;
+};
+
+struct st_session {
+	int64_t id;
+	char *slug;
+	char *title;
+	char *list_addr;
+	char *timezone;
+	char *opens;            /* YYYY-MM-DD */
+	char *closes;
+	int digest_at;          /* minutes after local midnight */
+	int min_years;
+	char *state;            /* planned, open, closed, final */
+	char *source;           /* the session file text */
+	time_t created;
+	struct st_person *organizers;
+	int norganizers;
+	char **goals;
+	int ngoals;
+};
+
+/* store_session_put - insert, or update the session with the same slug
+   (organizers and goals replaced). *id_r gets its id. */
+int store_session_put(struct store *st, const struct st_session *s, int64_t *id_r);
+int store_session_get(struct store *st, const char *slug, struct st_session *s);
+int store_session_get_id(struct store *st, int64_t id, struct st_session *s);
+/* store_session_by_list - the session whose list address is addr (any case) */
+int store_session_by_list(struct store *st, const char *addr, struct st_session *s);
+int store_session_list(struct store *st, struct st_session **list_r, int *n_r);
+int store_session_set_state(struct store *st, int64_t id, const char *state);
+void st_session_free(struct st_session *s);
+void st_session_list_free(struct st_session **list, int n);
+
+/* ---- participants (participant.c) ---- */
+struct st_participant {
+	int64_t id;
+	int64_t session_id;
+	char *email;
+	char *name;
+	char *organization;
+	char *role;
+	int years;              /* -1 unknown */
+	char *status;           /* pending, active, declined, left, disabled */
+	char *mode;             /* each, digest, none */
+	int bounce_score;
+	time_t created;
+};
+
+/* store_participant_add - insert; returns 1 (and *id_r) when the address
+   is already in the session, 0 when added */
+int store_participant_add(struct store *st, const struct st_participant *p, int64_t *id_r);
+int store_participant_get(struct store *st, int64_t session_id, const char *email,
+			  struct st_participant *p);
+int store_participant_get_id(struct store *st, int64_t id, struct st_participant *p);
+/* store_participant_list - status NULL for all */
+int store_participant_list(struct store *st, int64_t session_id, const char *status,
+			   struct st_participant **list_r, int *n_r);
+int store_participant_update(struct store *st, const struct st_participant *p);
+/* store_participant_remove - delete, or mark 'left' when comments refer to
+   them (*kept_r = 1); 1 when not found */
+int store_participant_remove(struct store *st, int64_t session_id, const char *email, int *kept_r);
+/* store_participant_count - by status into counts[] in the order
+   pending, active, declined, left, disabled */
+int store_participant_count(struct store *st, int64_t session_id, int counts[5]);
+void st_participant_free(struct st_participant *p);
+void st_participant_list_free(struct st_participant **list, int n);
+
+/* ---- the draft (draft.c) ---- */
+struct st_block {
+	int position;           /* order in the revision, from 0 */
+	int number;             /* display number, 0 for headings */
+	int64_t paragraph_id;   /* 0 for headings; 0 on input = a new paragraph */
+	char *kind;
+	int level;
+	char *text;
+	char *markdown;
+	char *change;           /* unchanged, edited, moved, moved+edited, new */
+};
+
+/* store_revision_add - the next revision: its blocks (numbered ones with
+   paragraph_id 0 get a new paragraph), and the paragraphs retired by it.
+   *number_r gets the revision number (1 for the first). */
+int store_revision_add(struct store *st, int64_t session_id, const char *source,
+		       struct st_block *blocks, int nblocks,
+		       const int64_t *retired, int nretired, int *number_r);
+/* store_revision_current - the newest revision number, 0 when none */
+int store_revision_current(struct store *st, int64_t session_id, int *number_r);
+/* store_revision_at - the newest revision imported at or before t, 0 when none */
+int store_revision_at(struct store *st, int64_t session_id, time_t t, int *number_r);
+int store_revision_blocks(struct store *st, int64_t session_id, int number,
+			  struct st_block **blocks_r, int *n_r);
+/* store_revision_source - the Markdown of a revision; 1 if none */
+int store_revision_source(struct store *st, int64_t session_id, int number, char **source_r, time_t *imported_r);
+/* store_paragraph_number - display number of a paragraph in a revision; 0 if not in it */
+int store_paragraph_number(struct store *st, int64_t session_id, int revision,
+			   int64_t paragraph_id, int *number_r);
+/* store_paragraph_id - the paragraph shown as number in a revision; 1 if none */
+int store_paragraph_id(struct store *st, int64_t session_id, int revision, int number,
+		       int64_t *paragraph_id_r);
+void st_block_free(struct st_block *b);
+void st_block_list_free(struct st_block **list, int n);
+
+#endif

@@ -1,0 +1,238 @@
+/* test-store - open, migrate, refuse newer, sessions, participants, revisions, locking */
+#include "config.h"
+#include "tap.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/tagd-test-store-XXXXXX";
+
+static char *db_path(const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+static int raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void test_open(void)
+{
+	char *p = db_path("a.db");
+	struct store *st = NULL;
+	const char *err = NULL;
+	ok(store_open(p, &st, &err) == 0, "open creates a database");
+	is_int(store_schema_version(st), STORE_SCHEMA_VERSION, "schema at the latest version");
+	store_close(&st);
+	ok(st == NULL, "close clears the pointer");
+	sqlite3 *db;
+	sqlite3_open(p, &db);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
+	sqlite3_step(s);
+	is_str((const char *)sqlite3_column_text(s, 0), "wal", "database is in WAL mode");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	raw_exec(p, "PRAGMA user_version=99");
+	ok(store_open(p, &st, &err) < 0, "a newer database is refused");
+	ok(err && strstr(err, "newer than this tagd"), "with a clear error: %s", err ? err : "");
+	free(p);
+}
+
+static void test_migrate(void)
+{
+	char *p = db_path("v1.db");
+	struct store *st = NULL;
+	const char *err;
+	ok(store_open_version(p, 1, &st, &err) == 0 && store_schema_version(st) == 1,
+	   "a database of the first schema can be made");
+	store_close(&st);
+	raw_exec(p, "INSERT INTO session (slug,title,list_addr,timezone,opens,closes,digest_at,source,created)"
+		    " VALUES ('old','Old','old@x.org','UTC','2018-01-01','2018-01-05',1020,'',1)");
+	is_int(raw_int(p, "SELECT count(*) FROM sqlite_master WHERE name='outbox'"), 0, "v1 has no outbox");
+	ok(store_open(p, &st, &err) == 0, "opening it with this build upgrades it");
+	is_int(store_schema_version(st), STORE_SCHEMA_VERSION, "now at the latest version");
+	struct st_session ses;
+	ok(store_session_get(st, "old", &ses) == 0 && strcmp(ses.title, "Old") == 0, "its data survived");
+	st_session_free(&ses);
+	store_close(&st);
+	is_int(raw_int(p, "SELECT count(*) FROM sqlite_master WHERE name='outbox'"), 1, "v2 tables exist");
+	is_int(raw_int(p, "PRAGMA foreign_key_check"), -1, "no foreign key violations");
+	free(p);
+}
+
+static int64_t make_session(struct store *st, const char *slug, const char *list)
+{
+	struct st_person orgs[2] = { { "Katherine Casey", "kcasey@consulting.example.com" },
+				     { "CompetencyWorks", "tags@competencyworks.example.org" } };
+	char *goals[2] = { "Goal one", "Goal two" };
+	struct st_session s = { 0 };
+	s.slug = (char *)slug;
+	s.title = "Professional Learning";
+	s.list_addr = (char *)list;
+	s.timezone = "America/New_York";
+	s.opens = "2018-07-16";
+	s.closes = "2018-07-20";
+	s.digest_at = 17 * 60;
+	s.min_years = 1;
+	s.source = "[session]\n";
+	s.organizers = orgs;
+	s.norganizers = 2;
+	s.goals = goals;
+	s.ngoals = 2;
+	int64_t id = 0;
+	store_session_put(st, &s, &id);
+	return id;
+}
+
+static void test_sessions_participants(struct store *st)
+{
+	int64_t id = make_session(st, "prof-learning", "tag-prof-learning@tags.example.org");
+	ok(id > 0, "session stored");
+	ok(make_session(st, "prof-learning", "tag-prof-learning@tags.example.org") == id,
+	   "storing the same slug again updates it");
+	struct st_session s;
+	ok(store_session_by_list(st, "TAG-Prof-Learning@TAGS.example.org", &s) == 0 && s.id == id,
+	   "found by list address in any case");
+	ok(s.norganizers == 2 && s.ngoals == 2 && strcmp(s.goals[1], "Goal two") == 0,
+	   "organizers and goals kept, not doubled");
+	st_session_free(&s);
+	ok(store_session_get(st, "nope", &s) == 1, "unknown slug is not found");
+
+	struct st_participant p = { 0 };
+	p.session_id = id;
+	p.email = "Ana.Ruiz@District9.example.org";
+	p.name = "Ana Ruiz";
+	p.years = 6;
+	int64_t pid;
+	is_int(store_participant_add(st, &p, &pid), 0, "participant added");
+	p.email = "ana.ruiz@district9.example.org";
+	is_int(store_participant_add(st, &p, NULL), 1, "the same address in other case is the same person");
+	struct st_participant got;
+	ok(store_participant_get(st, id, "ANA.RUIZ@district9.example.org", &got) == 0 && got.id == pid &&
+	   got.years == 6 && strcmp(got.mode, "digest") == 0 && strcmp(got.status, "active") == 0,
+	   "lookup is case-insensitive; defaults digest/active");
+	st_participant_free(&got);
+	int kept = -1;
+	ok(store_participant_remove(st, id, "ana.ruiz@district9.example.org", &kept) == 0 && kept == 0,
+	   "participant without comments is removed");
+	ok(store_participant_get(st, id, "ana.ruiz@district9.example.org", &got) == 1, "and is gone");
+}
+
+static void test_revisions(struct store *st)
+{
+	struct st_session s;
+	store_session_get(st, "prof-learning", &s);
+	struct st_block b[3] = {
+		{ 0, 0, 0, "heading", 1, "Title", NULL, NULL },
+		{ 1, 1, 0, "paragraph", 0, "First.", NULL, "new" },
+		{ 2, 2, 0, "paragraph", 0, "Second.", NULL, "new" },
+	};
+	int rev = 0;
+	ok(store_revision_add(st, s.id, "# Title\n\nFirst.\n\nSecond.\n", b, 3, NULL, 0, &rev) == 0 && rev == 1,
+	   "first revision is 1");
+	ok(b[1].paragraph_id > 0 && b[2].paragraph_id > b[1].paragraph_id && b[0].paragraph_id == 0,
+	   "numbered blocks got paragraph ids, the heading none");
+	int64_t p1 = b[1].paragraph_id, p2 = b[2].paragraph_id;
+	/* revision 2: a new paragraph in front, the old two shift, the first retired */
+	struct st_block c[2] = {
+		{ 0, 1, 0, "paragraph", 0, "Zero.", NULL, "new" },
+		{ 1, 2, p2, "paragraph", 0, "Second.", NULL, "unchanged" },
+	};
+	ok(store_revision_add(st, s.id, "Zero.\n\nSecond.\n", c, 2, &p1, 1, &rev) == 0 && rev == 2,
+	   "second revision is 2");
+	int n;
+	ok(store_paragraph_number(st, s.id, 1, p2, &n) == 0 && n == 2, "p2 is ¶2 in revision 1");
+	ok(store_paragraph_number(st, s.id, 2, p2, &n) == 0 && n == 2, "p2 is ¶2 in revision 2");
+	ok(store_paragraph_number(st, s.id, 2, p1, &n) == 0 && n == 0, "p1 is not in revision 2");
+	int64_t pid;
+	ok(store_paragraph_id(st, s.id, 2, 1, &pid) == 0 && pid == c[0].paragraph_id, "¶1 of revision 2 maps back");
+	ok(store_paragraph_id(st, s.id, 2, 9, &pid) == 1, "¶9 of revision 2 does not exist");
+	struct st_block *list;
+	int nb;
+	ok(store_revision_blocks(st, s.id, 1, &list, &nb) == 0 && nb == 3 && strcmp(list[2].text, "Second.") == 0,
+	   "blocks of revision 1 read back in order");
+	st_block_list_free(&list, nb);
+	int cur;
+	ok(store_revision_current(st, s.id, &cur) == 0 && cur == 2, "current revision is 2");
+	st_session_free(&s);
+}
+
+static void test_concurrent_writers(void)
+{
+	char *p = db_path("busy.db");
+	struct store *a, *b;
+	const char *err;
+	store_open(p, &a, &err);
+	make_session(a, "busy", "busy@x.org");
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct store *c;
+		if (store_open(p, &c, &err) < 0)
+			_exit(2);
+		store_begin(c);
+		usleep(1500 * 1000); /* hold the write lock for 1.5 s */
+		store_commit(c);
+		store_close(&c);
+		_exit(0);
+	}
+	usleep(300 * 1000);
+	store_open(p, &b, &err);
+	int64_t sid = make_session(b, "busy2", "busy2@x.org");
+	ok(sid > 0, "a writer waits for another process's transaction instead of failing");
+	int status;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other writer finished");
+	store_close(&a);
+	store_close(&b);
+	free(p);
+}
+
+int main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_open();
+	test_migrate();
+	char *p = db_path("main.db");
+	struct store *st;
+	const char *err;
+	if (store_open(p, &st, &err) < 0) {
+		ok(0, "open main db: %s", err);
+		return done_testing();
+	}
+	test_sessions_participants(st);
+	test_revisions(st);
+	store_close(&st);
+	free(p);
+	test_concurrent_writers();
+	char *cmd = xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}
