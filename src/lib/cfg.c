@@ -84,6 +84,8 @@ int cfg_secret_file_read(const char *path, char **secret_r, const char **error_r
 static int set_value(const struct cfg_def *d, void *t, const char *v, const char **err)
 {
 	int64_t x;
+	if (d->check && *v && d->check(v, err) < 0)
+		return -1;
 	switch (d->type) {
 	case CFG_STR:
 	case CFG_PATH:
@@ -164,6 +166,11 @@ static int set_value(const struct cfg_def *d, void *t, const char *v, const char
 	case CFG_DATETIME: {
 		int y, mo, dd, h = 0, mi = 0, n;
 		char tail;
+		if (*v == '\0') {
+			free(*FIELD(t, d, char *));
+			*FIELD(t, d, char *) = NULL;
+			return 0;
+		}
 		n = d->type == CFG_DATE ? sscanf(v, "%4d-%2d-%2d%c", &y, &mo, &dd, &tail)
 					: sscanf(v, "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &dd, &h, &mi, &tail);
 		if (n != (d->type == CFG_DATE ? 3 : 5) || y < 1970 || mo < 1 || mo > 12 ||
@@ -224,6 +231,7 @@ struct load_ctx {
 	/* lines where each def was set, to catch repeats of scalars */
 	int *seen;
 	size_t ndefs;
+	int *lines_out;
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -256,6 +264,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (d->type == CFG_LIST && !c->seen[i])
 		cfg_list_free(FIELD(c->target, d, struct cfg_list)); /* a file replaces the default list */
 	c->seen[i] = c->line;
+	if (c->lines_out)
+		c->lines_out[i] = c->line;
 	const char *err = NULL;
 	if (set_value(d, c->target, value, &err) < 0) {
 		buf_printf(c->errors, "%s:%d: [%s] %s: %s\n", c->name, c->line, section, name, err);
@@ -293,9 +303,10 @@ static char *string_reader(char *str, int num, void *stream)
 }
 
 static int load(const struct cfg_def *defs, void *target, const char *name,
-		struct buf *errors, FILE *f, const char *text)
+		struct buf *errors, FILE *f, const char *text, int *lines_out)
 {
 	struct load_ctx c = { 0 };
+	c.lines_out = lines_out;
 	c.defs = defs;
 	c.target = target;
 	c.name = name;
@@ -329,7 +340,7 @@ int cfg_load_file(const struct cfg_def *defs, void *target, const char *path, st
 		buf_printf(errors, "%s: cannot open: %s\n", path, strerror(errno));
 		return 1;
 	}
-	int n = load(defs, target, path, errors, f, NULL);
+	int n = load(defs, target, path, errors, f, NULL, NULL);
 	fclose(f);
 	return n;
 }
@@ -337,7 +348,21 @@ int cfg_load_file(const struct cfg_def *defs, void *target, const char *path, st
 int cfg_load_string(const struct cfg_def *defs, void *target, const char *text,
 		    const char *name, struct buf *errors)
 {
-	return load(defs, target, name, errors, NULL, text);
+	return load(defs, target, name, errors, NULL, text, NULL);
+}
+
+int cfg_load_lines(const struct cfg_def *defs, void *target, const char *text,
+		   const char *name, struct buf *errors, int *lines_r)
+{
+	return load(defs, target, name, errors, NULL, text, lines_r);
+}
+
+int cfg_def_index(const struct cfg_def *defs, const char *section, const char *name)
+{
+	for (int i = 0; defs[i].name; i++)
+		if (strcmp(defs[i].section, section) == 0 && strcmp(defs[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 int cfg_set(const struct cfg_def *defs, void *target, const char *section,

@@ -39,9 +39,11 @@ struct cfg_def {
 	int64_t min, max;       /* for CFG_INT/SIZE/SECONDS; 0,0 = unbounded */
 	const char *choices;    /* for CFG_ENUM */
 	const char *help;       /* one line for --dump-config and the man page */
+	/* check - further validation of a value; 0 or -1 with *error_r */
+	int (*check)(const char *value, const char **error_r);
 };
 
-#define CFG_END { NULL, NULL, CFG_STR, 0, NULL, 0, 0, NULL, NULL }
+#define CFG_END { NULL, NULL, CFG_STR, 0, NULL, 0, 0, NULL, NULL, NULL }
 
 /* cfg_defaults - set every value in target to its default */
 void cfg_defaults(const struct cfg_def *defs, void *target);
@@ -52,6 +54,12 @@ int cfg_load_file(const struct cfg_def *defs, void *target, const char *path, st
 /* cfg_load_string - the same for text in memory, reported as name */
 int cfg_load_string(const struct cfg_def *defs, void *target, const char *text,
 		    const char *name, struct buf *errors);
+/* cfg_load_lines - as cfg_load_string, and lines_r[i] gets the line defs[i]
+   was (last) set on, 0 if not set; lines_r has one slot per def */
+int cfg_load_lines(const struct cfg_def *defs, void *target, const char *text,
+		   const char *name, struct buf *errors, int *lines_r);
+/* cfg_def_index - the index of [section] name in defs, -1 if none */
+int cfg_def_index(const struct cfg_def *defs, const char *section, const char *name);
 /* cfg_set - set one value as if read from a file */
 int cfg_set(const struct cfg_def *defs, void *target, const char *section,
 	    const char *key, const char *value, const char **error_r);

@@ -90,15 +90,15 @@ struct conf {
 };
 
 static const struct cfg_def defs[] = {
-	{ "main", "name", CFG_STR, offsetof(struct conf, name), "x", 0, 0, NULL, "a name" },
-	{ "main", "port", CFG_INT, offsetof(struct conf, port), "25", 1, 65535, NULL, "a port" },
-	{ "main", "size", CFG_SIZE, offsetof(struct conf, size), "1M", 0, 0, NULL, "" },
-	{ "main", "wait", CFG_SECONDS, offsetof(struct conf, wait), "5m", 0, 0, NULL, "" },
-	{ "main", "on", CFG_BOOL, offsetof(struct conf, on), "no", 0, 0, NULL, "" },
-	{ "main", "mode", CFG_ENUM, offsetof(struct conf, mode), "each", 0, 0, "each|digest|nomail", "" },
-	{ "main", "at", CFG_HHMM, offsetof(struct conf, at), "17:00", 0, 0, NULL, "" },
-	{ "goals", "goal", CFG_LIST, offsetof(struct conf, goal), NULL, 0, 0, NULL, "" },
-	{ "main", "password_file", CFG_SECRET_FILE, offsetof(struct conf, secret), NULL, 0, 0, NULL, "" },
+	{ "main", "name", CFG_STR, offsetof(struct conf, name), "x", 0, 0, NULL, "a name", NULL },
+	{ "main", "port", CFG_INT, offsetof(struct conf, port), "25", 1, 65535, NULL, "a port", NULL },
+	{ "main", "size", CFG_SIZE, offsetof(struct conf, size), "1M", 0, 0, NULL, "", NULL },
+	{ "main", "wait", CFG_SECONDS, offsetof(struct conf, wait), "5m", 0, 0, NULL, "", NULL },
+	{ "main", "on", CFG_BOOL, offsetof(struct conf, on), "no", 0, 0, NULL, "", NULL },
+	{ "main", "mode", CFG_ENUM, offsetof(struct conf, mode), "each", 0, 0, "each|digest|nomail", "", NULL },
+	{ "main", "at", CFG_HHMM, offsetof(struct conf, at), "17:00", 0, 0, NULL, "", NULL },
+	{ "goals", "goal", CFG_LIST, offsetof(struct conf, goal), NULL, 0, 0, NULL, "", NULL },
+	{ "main", "password_file", CFG_SECRET_FILE, offsetof(struct conf, secret), NULL, 0, 0, NULL, "", NULL },
 	CFG_END
 };
 
