@@ -1,6 +1,9 @@
 libtagd_a_SOURCES += \
 	src/tag/config.c src/tag/config.h \
-	src/tag/session.c src/tag/session.h
+	src/tag/session.c src/tag/session.h \
+	src/tag/draft.c src/tag/draft.h \
+	src/tag/ctl.c src/tag/ctl.h \
+	src/tag/ctl_session.c src/tag/ctl_draft.c src/tag/ctl_participant.c
 
 check_PROGRAMS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
