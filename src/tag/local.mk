@@ -8,3 +8,8 @@ libtagd_a_SOURCES += \
 check_PROGRAMS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 TESTS += tests/unit/test-config
+
+TESTS += tests/integration/test-tagctl.sh
+EXTRA_DIST += tests/integration/test-tagctl.sh tests/integration/tap.sh \
+	tests/data/cli/draft-rev2.md tests/data/cli/participants-bad.csv \
+	tests/data/config/bad.session tests/data/config/reversed.session tests/data/config/tagd.conf
