@@ -113,6 +113,7 @@ static const char step1[] =
 "  late INTEGER NOT NULL DEFAULT 0,"
 "  created INTEGER NOT NULL);"
 "CREATE INDEX comment_session ON comment(session_id, created);"
+"CREATE UNIQUE INDEX comment_origin ON comment(message_id, position);"
 "CREATE INDEX comment_paragraph ON comment(paragraph_id);";
 
 /* 2: mail out and the launch call: the outbox, the Message-IDs we sent
@@ -135,6 +136,10 @@ static const char step2[] =
 "  created INTEGER NOT NULL,"
 "  done INTEGER);"
 "CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+"CREATE TABLE ack ("                   /* automatic answers, to cap backscatter */
+"  address TEXT NOT NULL COLLATE NOCASE,"
+"  day TEXT NOT NULL,"
+"  PRIMARY KEY (address, day));"
 "CREATE TABLE sent_ref ("
 "  message_id TEXT PRIMARY KEY,"
 "  session_id INTEGER REFERENCES session(id) ON DELETE CASCADE,"

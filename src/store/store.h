@@ -114,4 +114,105 @@ int store_paragraph_id(struct store *st, int64_t session_id, int revision, int n
 void st_block_free(struct st_block *b);
 void st_block_list_free(struct st_block **list, int n);
 
+
+/* ---- incoming messages (message.c) ---- */
+struct st_message {
+	int64_t id;
+	int64_t session_id;     /* 0 when not routed */
+	char *message_id;
+	char *body_hash;
+	char *source;           /* imap, lmtp, inject, maildir */
+	char *source_ref;
+	char *rcpt;
+	char *raw;
+	size_t rawlen;
+	time_t received;
+	char *sender;
+	char *subject;
+	char *class;            /* NULL until processed */
+	char *reason;
+	char *state;            /* new, done, held, released, discarded */
+};
+
+/* store_message_add - archive a raw message; 1 (and *id_r of the earlier
+   one) when the same Message-ID and body hash were seen before. The
+   caller holds the transaction when other writes must go with it. */
+int store_message_add(struct store *st, const struct st_message *m, int64_t *id_r);
+/* store_message_get - with raw bytes */
+int store_message_get(struct store *st, int64_t id, struct st_message *m);
+/* store_message_set_result - class, reason, state, session and sender after processing */
+int store_message_set_result(struct store *st, int64_t id, int64_t session_id, const char *class,
+			     const char *reason, const char *state, const char *sender, const char *subject);
+int store_message_set_state(struct store *st, int64_t id, const char *state);
+/* store_message_list - by state (NULL: all) and session (0: all), oldest first, without raw bytes */
+int store_message_list(struct store *st, const char *state, int64_t session_id,
+		       struct st_message **list_r, int *n_r);
+/* store_message_pending - ids of messages archived but not yet processed */
+int store_message_pending(struct store *st, int64_t **ids_r, int *n_r);
+void st_message_free(struct st_message *m);
+void st_message_list_free(struct st_message **list, int n);
+
+/* ---- comments (comment.c) ---- */
+struct st_comment {
+	int64_t id;
+	int64_t session_id;
+	int64_t message_id;     /* the message row it came from, 0 if none */
+	int position;
+	int64_t paragraph_id;   /* 0: the draft as a whole */
+	int revision;           /* the revision the author saw */
+	int number;             /* display number in that revision */
+	char *paragraphs;       /* "12,13" */
+	int64_t parent_id;
+	int64_t author_id;
+	char *author_email;
+	char *author_name;      /* joined from participant on reads */
+	char *text;
+	char *anchor;
+	char *how;
+	char *status;           /* open, incorporated, declined */
+	char *note;
+	int late;
+	time_t created;
+};
+
+/* store_comment_add - 1 (and *id_r) if the message already gave a comment at that position */
+int store_comment_add(struct store *st, const struct st_comment *c, int64_t *id_r);
+int store_comment_get(struct store *st, int64_t id, struct st_comment *c);
+/* store_comment_list - a session's comments, oldest first; since > 0 only those created after it */
+int store_comment_list(struct store *st, int64_t session_id, time_t since,
+		       struct st_comment **list_r, int *n_r);
+/* store_comment_by_message - comments taken from one message, in order */
+int store_comment_by_message(struct store *st, int64_t message_id, struct st_comment **list_r, int *n_r);
+int store_comment_set_status(struct store *st, int64_t id, const char *status, const char *note);
+/* store_comment_move - put a comment on another paragraph (as shown in revision) */
+int store_comment_move(struct store *st, int64_t id, int64_t paragraph_id, int revision, int number);
+/* store_comment_count - all of a session's comments, and those created in [from, to) */
+int store_comment_count(struct store *st, int64_t session_id, time_t from, time_t to, int *all_r, int *range_r);
+void st_comment_free(struct st_comment *c);
+void st_comment_list_free(struct st_comment **list, int n);
+
+/* ---- Message-IDs tagd sent (sentref.c) ---- */
+struct st_sent_ref {
+	char *message_id;
+	int64_t session_id;
+	char *kind;             /* draft, digest, relay, ack, invite, ... */
+	int revision;
+	int64_t paragraph_id;
+	int64_t comment_id;
+	char *recipient;
+};
+int store_sent_ref_add(struct store *st, const struct st_sent_ref *r);
+int store_sent_ref_get(struct store *st, const char *message_id, struct st_sent_ref *r);
+void st_sent_ref_free(struct st_sent_ref *r);
+
+/* ---- automatic answers (sentref.c): at most one a day to an address ---- */
+/* store_ack_once - 0 the first time (address, day) is claimed, 1 after */
+int store_ack_once(struct store *st, const char *address, const char *day);
+
+/* ---- IMAP progress (sentref.c) ---- */
+int store_imap_state_get(struct store *st, const char *account, const char *mailbox,
+			 uint32_t *uidvalidity_r, uint32_t *last_uid_r);
+int store_imap_state_set(struct store *st, const char *account, const char *mailbox,
+			 uint32_t uidvalidity, uint32_t last_uid);
+
 #endif

@@ -57,7 +57,7 @@ const struct cfg_def tagd_config_defs[] = {
 	{ "filters", "order", CFG_STR, C(filter_order), "size,loop,autoreply,bounce,sender,signature", 0, 0, NULL, "filter stages in order", check_filters },
 	{ "filters", "external_program", CFG_STR, C(external_program), "", 0, 0, NULL, "program for the external stage (message on stdin)", NULL },
 	{ "filters", "external_timeout", CFG_SECONDS, C(external_timeout), "30s", 1, 3600, NULL, "time the external program may take", NULL },
-	{ "trust", "mode", CFG_ENUM, C(trust), "token", 0, 0, "token|dmarc|from", "what proves a comment comes from its participant", NULL },
+	{ "trust", "mode", CFG_ENUM, C(trust), "from", 0, 0, "token|dmarc|from", "what proves a comment comes from its participant", NULL },
 	{ "trust", "authserv_id", CFG_STR, C(trusted_authserv), "", 0, 0, NULL, "Authentication-Results host whose verdicts are trusted", NULL },
 	CFG_END
 };
