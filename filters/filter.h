@@ -81,4 +81,17 @@ extern const char filter_default_order[];
 enum msg_class filter_chain_run(const struct filter *const *chain, int n, struct filter_ctx *ctx);
 void filter_ctx_free(struct filter_ctx *ctx);
 
+/* Helpers the stages share (filter.c, bounce.c). */
+/* filter_decide - set ctx->class and ctx->reason (formatted, cut to fit);
+   returns FILTER_STOP so a stage can `return filter_decide(...)` */
+enum filter_verdict filter_decide(struct filter_ctx *ctx, enum msg_class c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* filter_addr_eq - two addresses equal, ignoring ASCII case and <>; 0 if either is NULL */
+int filter_addr_eq(const char *a, const char *b);
+/* filter_is_bounce - 1 if the bounce stage would class this message a bounce
+   (a delivery or feedback report, or a non-standard bounce from a mailer),
+   without touching ctx. The autoreply stage uses it to leave bounces to the
+   bounce stage: many MTAs mark their bounces Auto-Submitted: auto-replied. */
+int filter_is_bounce(const struct filter_ctx *ctx);
+
 #endif
