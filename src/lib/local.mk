@@ -3,6 +3,7 @@ libtagd_a_SOURCES += \
 	src/lib/cfg.c src/lib/cfg.h \
 	src/lib/clock.c src/lib/clock.h \
 	src/lib/csv.c src/lib/csv.h \
+	src/lib/digest.c src/lib/digest.h \
 	src/lib/json.c src/lib/json.h \
 	src/lib/log.c src/lib/log.h \
 	src/lib/str.c src/lib/str.h \

@@ -51,7 +51,7 @@ struct mail_part {
 	char *filename;         /* RFC 2231 / RFC 2047 decoded, NULL if none */
 	char *method;           /* text/calendar method= parameter, uppercased, or NULL */
 	int depth;              /* MIME depth, 0 = top */
-	char *data;             /* decoded content: UTF-8 for text/* parts,
+	char *data;             /* decoded content: UTF-8 for text parts,
 				   raw bytes otherwise; NUL-terminated */
 	size_t len;
 };
@@ -96,6 +96,10 @@ int mail_parse(const char *raw, size_t len, const struct mail_limits *lim,
 	       struct mail_msg **msg_r, const char **error_r);
 void mail_msg_free(struct mail_msg **msg);
 
+/* mail_cleanup - release this thread's cached charset converters (iconv
+   descriptors kept between messages); parsing again later is fine */
+void mail_cleanup(void);
+
 /* mail_header_get - the first header of that name (case-insensitive), decoded; NULL if none */
 const char *mail_header_get(const struct mail_msg *m, const char *name);
 /* mail_header_next - the next header of that name after index *i (start with *i = -1) */
@@ -110,5 +114,8 @@ struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_m
 int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 		      struct mail_msg **msg_r, const char **error_r);
 void mail_parser_free(struct mail_parser **p);
+/* mail_parser_child_pid - the current child's process id, -1 when none is
+   running (one is started on the next parse); for tests and the log */
+int mail_parser_child_pid(const struct mail_parser *p);
 
 #endif

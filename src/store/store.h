@@ -215,4 +215,36 @@ int store_imap_state_get(struct store *st, const char *account, const char *mail
 int store_imap_state_set(struct store *st, const char *account, const char *mailbox,
 			 uint32_t uidvalidity, uint32_t last_uid);
 
+/* ---- the launch call and its answers (call.c) ---- */
+struct st_call {
+	int64_t session_id;
+	char *uid;
+	int sequence;
+	time_t start;
+	char *timezone;
+	int duration;           /* minutes */
+	char *status;           /* confirmed, cancelled */
+	time_t updated;
+};
+
+struct st_rsvp {
+	char *email;
+	char *partstat;         /* accepted, declined, tentative, delegated, needs-action */
+	int sequence;
+	time_t dtstamp;
+	char *comment;
+	time_t updated;
+};
+
+int store_call_get(struct store *st, int64_t session_id, struct st_call *c);
+/* store_call_by_uid - 1 if no call has that UID */
+int store_call_by_uid(struct store *st, const char *uid, struct st_call *c);
+int store_call_put(struct store *st, const struct st_call *c);
+int store_rsvp_get(struct store *st, int64_t session_id, const char *email, struct st_rsvp *r);
+int store_rsvp_put(struct store *st, int64_t session_id, const struct st_rsvp *r);
+int store_rsvp_list(struct store *st, int64_t session_id, struct st_rsvp **list_r, int *n_r);
+void st_call_free(struct st_call *c);
+void st_rsvp_free(struct st_rsvp *r);
+void st_rsvp_list_free(struct st_rsvp **list, int n);
+
 #endif

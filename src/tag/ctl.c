@@ -15,6 +15,12 @@ const struct ctl_command ctl_commands[] = {
 	{ "participant", "add SLUG EMAIL [--name N] [--organization O] [--role R] [--years Y] [--mode M]"
 	  " | import SLUG FILE.csv [--json] | list SLUG [--status S] [--json] | remove SLUG EMAIL",
 	  "manage a session's participants", ctl_cmd_participant },
+	{ "inject", "[--session SLUG] [--json] [FILE...]",
+	  "take messages from files, an mbox or a Maildir through the ingest path", ctl_cmd_inject },
+	{ "comments", "SLUG [--json|--csv|--md]", "list a session's comments", ctl_cmd_comments },
+	{ "held", "[SLUG] [--json]", "list mail held for the organizers", ctl_cmd_held },
+	{ "release", "ID", "take a held message as a comment after all", ctl_cmd_release },
+	{ "discard", "ID", "discard a held message (it stays archived)", ctl_cmd_discard },
 	{ NULL, NULL, NULL, NULL }
 };
 

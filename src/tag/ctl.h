@@ -3,7 +3,7 @@
 /* tagctl's commands. src/tagctl.c parses the global options and hands the
    rest to one of these. Exit statuses: CTL_OK (done), CTL_FAIL (failed),
    CTL_USAGE (bad usage). Data commands take --json. */
-#include "tag/config.h"
+#include "tag/settings.h"
 #include "store/store.h"
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -48,5 +48,10 @@ void ctl_print(const char *s, size_t n);
 int ctl_cmd_session(struct ctl *c, int argc, char **argv);
 int ctl_cmd_draft(struct ctl *c, int argc, char **argv);
 int ctl_cmd_participant(struct ctl *c, int argc, char **argv);
+int ctl_cmd_inject(struct ctl *c, int argc, char **argv);
+int ctl_cmd_comments(struct ctl *c, int argc, char **argv);
+int ctl_cmd_held(struct ctl *c, int argc, char **argv);
+int ctl_cmd_release(struct ctl *c, int argc, char **argv);
+int ctl_cmd_discard(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 libtagd_a_SOURCES += \
-	src/tag/config.c src/tag/config.h \
+	src/tag/settings.c src/tag/settings.h \
 	src/tag/session.c src/tag/session.h \
 	src/tag/draft.c src/tag/draft.h \
 	src/tag/ctl.c src/tag/ctl.h \
@@ -13,3 +13,14 @@ TESTS += tests/integration/test-tagctl.sh
 EXTRA_DIST += tests/integration/test-tagctl.sh tests/integration/tap.sh \
 	tests/data/cli/draft-rev2.md tests/data/cli/participants-bad.csv \
 	tests/data/config/bad.session tests/data/config/reversed.session tests/data/config/tagd.conf
+libtagd_a_SOURCES += \
+	src/tag/ingest.c src/tag/ingest.h \
+	src/tag/context.c src/tag/context.h \
+	src/tag/rsvp.c src/tag/rsvp.h \
+	src/tag/token.c src/tag/token.h
+libtagd_a_SOURCES += \
+	src/tag/mailbox.c src/tag/mailbox.h \
+	src/tag/ctl_inject.c
+
+TESTS += tests/integration/test-replies.sh
+EXTRA_DIST += tests/integration/test-replies.sh tests/integration/check-expected.py

@@ -1,7 +1,7 @@
 /* test-config - session files and tagd.conf: values, defaults, errors with file:line */
 #include "config.h"
 #include "tap.h"
-#include "tag/config.h"
+#include "tag/settings.h"
 #include "tag/session.h"
 #include "lib/xalloc.h"
 #include <stdlib.h>

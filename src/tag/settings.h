@@ -1,5 +1,5 @@
-#ifndef TAGD_TAG_CONFIG_H
-#define TAGD_TAG_CONFIG_H
+#ifndef TAGD_TAG_SETTINGS_H
+#define TAGD_TAG_SETTINGS_H
 /* tagd.conf: the daemon's settings, declared once in config.c as a typed
    table. Every program starts from the embedded defaults (a SQLite file
    and Maildirs in the state directory: nothing to set up) and reads a

@@ -1,6 +1,6 @@
 /* config.c - the table of tagd.conf settings */
 #include "config.h"
-#include "tag/config.h"
+#include "tag/settings.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include <stddef.h>
