@@ -1,6 +1,7 @@
 /* tagctl - the organizers' and administrators' command line for tagd */
 #include "config.h"
 #include "tag/ctl.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <getopt.h>
@@ -16,6 +17,7 @@ static void usage(FILE *f)
 		   "  -d, --database DB   use this SQLite database (default: the config's)\n"
 		   "  -v, --debug LIST    debug logging for subsystems (imap,smtp,thread,...,all)\n"
 		   "  -q, --quiet         only warnings and errors on stderr\n"
+		   "      --clock TIME    act as if it were TIME (YYYY-MM-DD HH:MM, UTC): tests, demos\n"
 		   "  -h, --help          this help; COMMAND --help for a command's\n"
 		   "  -V, --version       print the version\n\n"
 		   "Commands:\n");
@@ -31,6 +33,7 @@ int main(int argc, char **argv)
 		{ "database", required_argument, NULL, 'd' },
 		{ "debug", required_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "clock", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -57,6 +60,16 @@ int main(int argc, char **argv)
 				return CTL_USAGE;
 			}
 			log_set_debug(mask);
+			break;
+		}
+		case 'C': {
+			time_t t;
+			const char *e;
+			if (clock_parse_local(optarg, "UTC", &t, &e) < 0) {
+				fprintf(stderr, "tagctl: --clock %s: %s\n", optarg, e);
+				return CTL_USAGE;
+			}
+			clock_set(t);
 			break;
 		}
 		case 'q':

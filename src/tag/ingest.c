@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tag/ingest.h"
 #include "tag/context.h"
+#include "tag/quote.h"
 #include "tag/rsvp.h"
 #include "tag/session.h"
 #include "tag/thread.h"
@@ -145,6 +146,12 @@ void ingest_free(struct ingest **inp)
 int ingest_archive(struct ingest *in, const char *raw, size_t len, const struct ingest_source *src,
 		   struct ingest_result *r, const char **error_r)
 {
+	return ingest_archive_store(in->st, raw, len, src, r, error_r);
+}
+
+int ingest_archive_store(struct store *st, const char *raw, size_t len, const struct ingest_source *src,
+			 struct ingest_result *r, const char **error_r)
+{
 	memset(r, 0, sizeof(*r));
 	size_t body = quick_body_offset(raw, len);
 	char hash[65];
@@ -166,17 +173,17 @@ int ingest_archive(struct ingest *in, const char *raw, size_t len, const struct 
 	m.sender = quick_header(raw, len, "From");
 	r->message_id = m.message_id;
 	int ret;
-	if (store_begin(in->st) < 0) {
-		*error_r = store_error(in->st);
+	if (store_begin(st) < 0) {
+		*error_r = store_error(st);
 		ret = -1;
 		goto out;
 	}
-	ret = store_message_add(in->st, &m, &r->message_row);
-	if (ret >= 0 && src->in_tx && src->in_tx(src->arg, in->st) < 0)
+	ret = store_message_add(st, &m, &r->message_row);
+	if (ret >= 0 && src->in_tx && src->in_tx(src->arg, st) < 0)
 		ret = -1;
-	if (ret < 0 || store_commit(in->st) < 0) {
-		store_rollback(in->st);
-		*error_r = store_last_full(in->st) ? "the store is full" : store_error(in->st);
+	if (ret < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		*error_r = store_last_full(st) ? "the store is full" : store_error(st);
 		ret = -1;
 		goto out;
 	}
@@ -366,36 +373,22 @@ static const char *find_command(const char *tag, const struct mail_msg *msg, cha
 		snprintf(arg, argsize, "%s", subj + strlen(w));
 		return canonical(w);
 	}
-	/* first non-empty line of the text, if it is the command alone and
-	   what follows it is not a paragraph of comment text */
-	const char *t = msg->text ? msg->text : "";
+	/* the new text (quotes, signatures and footers cut away) that is the
+	   command alone, or the command and a short sign-up form */
+	struct buf fresh = BUF_INIT;
+	reply_new_text(msg->text ? msg->text : "", &fresh);
+	const char *t = buf_cstr(&fresh);
 	while (*t == '\n' || *t == ' ' || *t == '\r')
 		t++;
 	w = command_word(t);
-	if (w == NULL)
-		return NULL;
 	size_t linelen = strcspn(t, "\n");
-	if (linelen > strlen(w) + 12)
+	if (w == NULL || linelen > strlen(w) + 12 || (strcmp(w, "join") != 0 && strcmp(w, "subscribe") != 0 &&
+						       strlen(t + linelen) > 200)) {
+		buf_free(&fresh);
 		return NULL;
-	const char *rest = t + linelen;
-	/* the rest must be empty, quoted, a signature or a mobile footer */
-	int words = 0;
-	for (const char *line = rest; *line;) {
-		size_t n = strcspn(line, "\n");
-		if (n > 0 && line[0] == '>')
-			break;
-		if (n >= 2 && strncmp(line, "--", 2) == 0)
-			break;
-		if (str_ncasecmp(line, "On ", 3) == 0 && memmem(line, n, "wrote", 5))
-			break;
-		for (size_t i = 0; i < n; i++)
-			if (line[i] == ' ' && i + 1 < n && line[i + 1] != ' ')
-				words++;
-		line += n + (line[n] ? 1 : 0);
-		if (words > 12)
-			return NULL;
 	}
 	snprintf(arg, argsize, "%.*s", (int)(linelen - strlen(w)), t + strlen(w));
+	buf_free(&fresh);
 	return canonical(w);
 }
 

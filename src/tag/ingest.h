@@ -61,6 +61,11 @@ void ingest_free(struct ingest **in);
    cannot take it now (temporary: disk full, locked), *error_r says why. */
 int ingest_archive(struct ingest *in, const char *raw, size_t len, const struct ingest_source *src,
 		   struct ingest_result *r, const char **error_r);
+/* ingest_archive_store - the same with only a store (a source's own
+   thread and connection: IMAP); processing then happens in the daemon's
+   main loop */
+int ingest_archive_store(struct store *st, const char *raw, size_t len, const struct ingest_source *src,
+			 struct ingest_result *r, const char **error_r);
 /* ingest_process - decide what an archived message is and act on it. 0, or
    -1 (temporary: the message stays archived and is processed later). */
 int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r);

@@ -24,3 +24,4 @@ libtagd_a_SOURCES += \
 
 TESTS += tests/integration/test-replies.sh
 EXTRA_DIST += tests/integration/test-replies.sh tests/integration/check-expected.py
+libtagd_a_SOURCES += src/tag/daemon.c src/tag/daemon.h
