@@ -1,1 +1,8 @@
-# src/tag: sources and tests (see Makefile.am)
+# src/tag: threading replies onto paragraphs (see Makefile.am)
+libtagd_a_SOURCES += \
+	src/tag/quote.c src/tag/quote.h \
+	src/tag/thread.c src/tag/thread.h
+
+check_PROGRAMS += tests/unit/test-thread
+tests_unit_test_thread_SOURCES = tests/unit/test-thread.c tests/unit/tap.h
+TESTS += tests/unit/test-thread
