@@ -63,7 +63,8 @@ struct compose_mail {
 	int auto_submitted;                     /* 0 none, 1 auto-replied, 2 auto-generated */
 	int precedence_list;                    /* Precedence: list */
 	const char *x_loop;                     /* X-Loop value (an address) */
-	const char *text, *html;                /* text is required; html optional */
+	const char *text, *html;                /* UTF-8; text is required, html optional;
+						   each gets a final line break if it lacks one */
 	const char *calendar;                   /* iCalendar text (line ends made CRLF) */
 	const char *calendar_method;            /* its METHOD: REQUEST, CANCEL, REPLY... required
 						   with calendar */
