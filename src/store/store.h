@@ -247,4 +247,40 @@ void st_call_free(struct st_call *c);
 void st_rsvp_free(struct st_rsvp *r);
 void st_rsvp_list_free(struct st_rsvp **list, int n);
 
+/* ---- the outbox (outbox.c): every outgoing mail, before the first try ---- */
+struct st_outbox {
+	int64_t id;
+	char *purpose;          /* unique: the same mail is never queued twice */
+	int64_t session_id;
+	char *kind;
+	char *recipient;
+	char *mail_from;        /* the envelope sender (VERP) */
+	char *message_id;
+	char *raw;              /* the mail exactly as it is sent; NULL in lists */
+	size_t rawlen;
+	char *state;            /* queued, deferred, sent, failed, held */
+	int attempts;
+	time_t next_attempt;
+	char *last_error;
+	time_t created;
+	time_t done;
+};
+
+/* store_outbox_add - queue; 1 (and *id_r of the first) when the purpose was queued before */
+int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r);
+int store_outbox_get(struct store *st, int64_t id, struct st_outbox *o);
+/* store_outbox_due - up to limit mails whose time has come, with raw bytes */
+int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox **list_r, int *n_r);
+/* store_outbox_next - the earliest next_attempt of mail waiting; 1 if none */
+int store_outbox_next(struct store *st, time_t *t_r);
+/* store_outbox_list - without raw bytes; session 0 and state NULL for all */
+int store_outbox_list(struct store *st, int64_t session_id, const char *state,
+		      struct st_outbox **list_r, int *n_r);
+int store_outbox_update(struct store *st, int64_t id, const char *state, int attempts,
+			time_t next_attempt, const char *last_error, time_t done);
+/* store_outbox_counts - queued, deferred, sent, failed, held */
+int store_outbox_counts(struct store *st, int64_t session_id, int counts[5]);
+void st_outbox_free(struct st_outbox *o);
+void st_outbox_list_free(struct st_outbox **list, int n);
+
 #endif

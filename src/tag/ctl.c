@@ -21,6 +21,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "held", "[SLUG] [--json]", "list mail held for the organizers", ctl_cmd_held },
 	{ "release", "ID", "take a held message as a comment after all", ctl_cmd_release },
 	{ "discard", "ID", "discard a held message (it stays archived)", ctl_cmd_discard },
+	{ "outbox", "[SLUG] [--json] | show ID | retry ID", "the outgoing mail queue", ctl_cmd_outbox },
 	{ NULL, NULL, NULL, NULL }
 };
 

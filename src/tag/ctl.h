@@ -53,5 +53,6 @@ int ctl_cmd_comments(struct ctl *c, int argc, char **argv);
 int ctl_cmd_held(struct ctl *c, int argc, char **argv);
 int ctl_cmd_release(struct ctl *c, int argc, char **argv);
 int ctl_cmd_discard(struct ctl *c, int argc, char **argv);
+int ctl_cmd_outbox(struct ctl *c, int argc, char **argv);
 
 #endif

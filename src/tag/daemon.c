@@ -3,6 +3,7 @@
 #include "tag/daemon.h"
 #include "tag/ingest.h"
 #include "tag/mailbox.h"
+#include "tag/sender.h"
 #include "tag/session.h"
 #include "tag/settings.h"
 #include "lib/clock.h"
@@ -12,6 +13,7 @@
 #include "mail/listaddr.h"
 #include "net/imap.h"
 #include "net/lmtp.h"
+#include "net/smtp.h"
 #include "store/store.h"
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +51,15 @@ struct daemon {
 	char *imap_account;
 	struct store *imap_st;
 	int pending;                    /* archived, not yet processed */
+	/* the outbox's sender, in its own thread with its own store connection */
+	pthread_t send_thread;
+	int send_running;
+	struct sender *sender;
+	struct store *send_st;
+	pthread_mutex_t send_lock;
+	pthread_cond_t send_cond;
+	int send_kick;
+	volatile int send_stop;
 };
 
 static void wake(void)
@@ -437,6 +448,84 @@ static void stop_imap(struct daemon *d)
 	d->imap_account = NULL;
 }
 
+/* ---- the sender ---- */
+
+static void kick_sender(struct daemon *d)
+{
+	if (!d->send_running)
+		return;
+	pthread_mutex_lock(&d->send_lock);
+	d->send_kick = 1;
+	pthread_cond_signal(&d->send_cond);
+	pthread_mutex_unlock(&d->send_lock);
+}
+
+static void *send_main(void *arg)
+{
+	struct daemon *d = arg;
+	while (!d->send_stop) {
+		int n = sender_run(d->sender, 1000, &d->send_stop);
+		if (n < 0)
+			log_warn("sender: store error; trying again shortly");
+		/* wait for the next due mail, a kick, or a second (simulated
+		   clocks move fast) */
+		time_t next = sender_next(d->sender);
+		long wait_ms = 1000;
+		if (n > 0 && next >= 0 && next <= clock_now())
+			wait_ms = 0;
+		pthread_mutex_lock(&d->send_lock);
+		if (wait_ms > 0 && !d->send_kick && !d->send_stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += wait_ms * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&d->send_cond, &d->send_lock, &ts);
+		}
+		d->send_kick = 0;
+		pthread_mutex_unlock(&d->send_lock);
+	}
+	return NULL;
+}
+
+static int start_sender(struct daemon *d)
+{
+	const char *err;
+	if (store_open(d->db_path, &d->send_st, &err) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	d->sender = sender_new(d->send_st, &d->cfg, &err);
+	if (d->sender == NULL) {
+		log_error("sender: %s", err);
+		return -1;
+	}
+	if (d->opts->once)
+		return 0;
+	pthread_mutex_init(&d->send_lock, NULL);
+	pthread_cond_init(&d->send_cond, NULL);
+	if (pthread_create(&d->send_thread, NULL, send_main, d) != 0) {
+		log_error("cannot start the sender thread");
+		return -1;
+	}
+	d->send_running = 1;
+	return 0;
+}
+
+static void stop_sender(struct daemon *d)
+{
+	if (d->send_running) {
+		d->send_stop = 1;
+		kick_sender(d);
+		pthread_join(d->send_thread, NULL);
+		d->send_running = 0;
+		pthread_mutex_destroy(&d->send_lock);
+		pthread_cond_destroy(&d->send_cond);
+	}
+	sender_free(&d->sender);
+	store_close(&d->send_st);
+}
+
 /* ---- the loop ---- */
 
 static void process_pending(struct daemon *d)
@@ -495,10 +584,15 @@ static int run_loop(struct daemon *d)
 			next_scan = ms + MAILDIR_SCAN_MS;
 		}
 		process_pending(d);
+		kick_sender(d);
 		if (d->opts->until && clock_now() >= d->opts->until)
 			break;
-		if (d->opts->once)
+		if (d->opts->once) {
+			/* send what is due, as the sender thread would */
+			while (sender_run(d->sender, 1000, NULL) > 0)
+				;
 			break;
+		}
 		int timeout = MAILDIR_SCAN_MS;
 		size_t nfds = 0;
 		fds[nfds].fd = wake_pipe[0];
@@ -551,6 +645,8 @@ int daemon_run(const struct daemon_opts *o)
 	if (o->clock_start)
 		clock_simulate(o->clock_start, o->clock_speed > 0 ? o->clock_speed : 1.0);
 	int rc = 1;
+	if (smtp_global_init() < 0)
+		return 1;
 	d.db_path = o->db_path ? xstrdup(o->db_path) : tagd_config_path(&d.cfg, d.cfg.database);
 	if (pipe(wake_pipe) < 0)
 		log_fatal_errno("pipe");
@@ -614,7 +710,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (d.cfg.maildir_in && *d.cfg.maildir_in)
 		d.maildir_in = tagd_config_path(&d.cfg, d.cfg.maildir_in);
-	if (start_imap(&d) < 0)
+	if (start_imap(&d) < 0 || start_sender(&d) < 0)
 		goto out;
 	/* what a crash left archived but not processed */
 	int resumed = ingest_resume(d.in);
@@ -628,6 +724,7 @@ int daemon_run(const struct daemon_opts *o)
 		log_info("stopping");
 out:
 	stop_imap(&d);
+	stop_sender(&d);
 	lmtp_server_free(&d.lmtp);
 	ingest_free(&d.in);
 	store_close(&d.st);
@@ -637,5 +734,6 @@ out:
 	close(wake_pipe[0]);
 	close(wake_pipe[1]);
 	wake_pipe[0] = wake_pipe[1] = -1;
+	smtp_global_cleanup();
 	return rc;
 }

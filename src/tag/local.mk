@@ -25,3 +25,6 @@ libtagd_a_SOURCES += \
 TESTS += tests/integration/test-replies.sh
 EXTRA_DIST += tests/integration/test-replies.sh tests/integration/check-expected.py
 libtagd_a_SOURCES += src/tag/daemon.c src/tag/daemon.h
+libtagd_a_SOURCES += src/tag/mailout.c src/tag/mailout.h
+libtagd_a_SOURCES += src/tag/sender.c src/tag/sender.h
+libtagd_a_SOURCES += src/tag/ctl_outbox.c

@@ -223,6 +223,18 @@ int session_conf_load(struct session_conf *sc, const char *path, struct buf *err
 	return n;
 }
 
+int session_conf_of(const struct st_session *s, struct session_conf *sc)
+{
+	struct buf err = BUF_INIT;
+	int n = session_conf_parse(sc, s->source ? s->source : "", s->slug, &err);
+	buf_free(&err);
+	if (n > 0) {
+		session_conf_free(sc);
+		return -1;
+	}
+	return 0;
+}
+
 void session_conf_free(struct session_conf *sc)
 {
 	cfg_free(session_conf_defs, sc);

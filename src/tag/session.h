@@ -55,6 +55,10 @@ void session_conf_free(struct session_conf *sc);
 void session_conf_to_store(const struct session_conf *sc, const char *source, struct st_session *s);
 void session_store_free(struct st_session *s);
 
+/* session_conf_of - the full settings of a stored session, from the
+   session file text it was created from; 0, or -1 when it no longer parses */
+int session_conf_of(const struct st_session *s, struct session_conf *sc);
+
 /* parse_name_addr - "Name <a@b>" or "a@b" into parts (malloc'd); -1 if no address */
 int parse_name_addr(const char *in, char **name_r, char **addr_r);
 /* addr_valid - a plausible local@domain with no spaces or controls */

@@ -21,6 +21,7 @@ const struct cfg_def tagd_config_defs[] = {
 	{ "tagd", "hostname", CFG_STR, C(hostname), "localhost", 0, 0, NULL, "host name for Message-IDs and EHLO", NULL },
 	{ "tagd", "user", CFG_STR, C(user), "", 0, 0, NULL, "unprivileged user to switch to when started as root", NULL },
 	{ "tagd", "pid_file", CFG_PATH, C(pid_file), "", 0, 0, NULL, "write the daemon's pid here", NULL },
+	{ "tagd", "web_url", CFG_STR, C(web_url), "", 0, 0, NULL, "https base URL of tagd's web endpoint (one-click unsubscribe), empty = none", NULL },
 	{ "log", "syslog", CFG_BOOL, C(syslog), "no", 0, 0, NULL, "log to syslog/journald instead of stderr", NULL },
 	{ "log", "debug", CFG_STR, C(debug), "", 0, 0, NULL, "debug subsystems: imap,lmtp,smtp,mail,filter,thread,sched,call,store,config or all", NULL },
 	{ "maildir", "inbox", CFG_PATH, C(maildir_in), "mail/in", 0, 0, NULL, "Maildir to take incoming mail from (relative to state_dir), empty = none", NULL },

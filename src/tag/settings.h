@@ -22,6 +22,7 @@ struct tagd_config {
 	char *hostname;         /* for Message-IDs and EHLO */
 	char *user;             /* drop to this user when started as root */
 	char *pid_file;
+	char *web_url;          /* https base for one-click unsubscribe, "" = none */
 	/* [log] */
 	int syslog;
 	char *debug;
