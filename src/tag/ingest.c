@@ -5,6 +5,8 @@
 #include "tag/quote.h"
 #include "tag/rsvp.h"
 #include "tag/session.h"
+#include "tag/signup.h"
+#include "tag/mailout.h"
 #include "tag/thread.h"
 #include "lib/clock.h"
 #include "lib/digest.h"
@@ -49,6 +51,7 @@ struct ingest {
 	int ncache;
 	int64_t cur_session;            /* for the sender filter's callback */
 	int releasing;                  /* an organizer released this message */
+	struct mailout *mo;             /* answers: acknowledgements, command replies */
 };
 
 static void free_owned(struct ingest *in)
@@ -124,6 +127,7 @@ struct ingest *ingest_new(struct store *st, const struct tagd_config *cfg, const
 	}
 	in->loop_token = xasprintf("tagd@%s", cfg->hostname);
 	in->parser = mail_parser_new(&in->lim, (int)cfg->parser_timeout * 1000);
+	in->mo = mailout_new(st, cfg);
 	ingest_reload(in);
 	return in;
 }
@@ -134,6 +138,7 @@ void ingest_free(struct ingest **inp)
 	if (in == NULL)
 		return;
 	mail_parser_free(&in->parser);
+	mailout_free(&in->mo);
 	free_owned(in);
 	drop_cache(in);
 	free(in->loop_token);
@@ -561,52 +566,6 @@ static int take_comments(struct ingest *in, const struct st_message *row, const 
 	return 0;
 }
 
-static int run_command(struct ingest *in, const struct route *rt, const char *word, const char *arg,
-		       struct st_participant *author, int have_author, struct ingest_result *r)
-{
-	r->class = CLASS_COMMAND;
-	r->command = xstrdup(word);
-	if (strcmp(word, "leave") == 0) {
-		if (!have_author) {
-			set_reason(r, "leave from someone who is not a participant");
-			return 0;
-		}
-		free(author->status);
-		author->status = xstrdup("left");
-		set_reason(r, "%s left the session", author->email);
-		return store_participant_update(in->st, author);
-	}
-	const char *mode = NULL;
-	if (strcmp(word, "each") == 0 || strcmp(word, "digest") == 0)
-		mode = word;
-	else if (strcmp(word, "nomail") == 0)
-		mode = "none";
-	else if (strcmp(word, "mode") == 0) {
-		char m[16];
-		snprintf(m, sizeof(m), "%s", arg);
-		char *t = str_trim(m);
-		str_lower(t);
-		mode = strcmp(t, "each") == 0 ? "each" : strcmp(t, "digest") == 0 ? "digest" :
-		       strcmp(t, "nomail") == 0 ? "none" : NULL;
-		if (mode == NULL) {
-			set_reason(r, "mode takes each, digest or nomail");
-			return 0;
-		}
-	}
-	if (mode) {
-		if (!have_author) {
-			set_reason(r, "mode change from someone who is not a participant");
-			return 0;
-		}
-		free(author->mode);
-		author->mode = xstrdup(mode);
-		set_reason(r, "delivery mode of %s is now %s", author->email, mode);
-		return store_participant_update(in->st, author);
-	}
-	set_reason(r, "%s request%s", word, rt->tag ? " by address" : "");
-	return 0;
-}
-
 int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r)
 {
 	struct st_message row;
@@ -695,7 +654,18 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 	char arg[128];
 	const char *word = find_command(rt.tag, msg, arg, sizeof(arg));
 	if (word) {
-		ret = run_command(in, &rt, word, arg, &author, have_author, r);
+		struct signup_request rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.ses = &rt.ses;
+		rq.msg = msg;
+		rq.word = word;
+		rq.arg = arg;
+		rq.tag = rt.tag;
+		rq.author = have_author ? &author : NULL;
+		rq.message_row = row.id;
+		r->class = CLASS_COMMAND;
+		r->command = xstrdup(word);
+		ret = signup_command(in->st, in->mo, &rq, r->reason, sizeof(r->reason));
 		goto decided;
 	}
 	if (rt.tag && (str_starts(rt.tag, "bounces-") || strcmp(rt.tag, "revise") == 0)) {

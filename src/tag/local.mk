@@ -28,3 +28,4 @@ libtagd_a_SOURCES += src/tag/daemon.c src/tag/daemon.h
 libtagd_a_SOURCES += src/tag/mailout.c src/tag/mailout.h
 libtagd_a_SOURCES += src/tag/sender.c src/tag/sender.h
 libtagd_a_SOURCES += src/tag/ctl_outbox.c
+libtagd_a_SOURCES += src/tag/signup.c src/tag/signup.h
