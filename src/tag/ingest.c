@@ -479,6 +479,181 @@ static const char *state_for(enum msg_class c)
 	}
 }
 
+/* words - the first n words of s, with "…" when cut */
+static void words(const char *s, int n, struct buf *out)
+{
+	const char *p = s;
+	int w = 0;
+	while (*p && (*p == ' ' || *p == '\n'))
+		p++;
+	const char *start = p;
+	while (*p && w < n) {
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+		w++;
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+	size_t len = (size_t)(p - start);
+	while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\n'))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		buf_putc(out, start[i] == '\n' ? ' ' : start[i]);
+	if (*p)
+		buf_puts(out, "…");
+}
+
+/* queue_ack - tell the author where their words landed (session setting
+   "acknowledge", on by default) */
+static int queue_ack(struct ingest *in, const struct st_session *ses, const struct st_message *row,
+		     const struct mail_msg *msg, const struct st_participant *author,
+		     const struct index_cache *c, const struct ingest_result *r)
+{
+	struct session_conf sc;
+	int ack = 1;
+	if (session_conf_of(ses, &sc) == 0) {
+		ack = sc.ack;
+		session_conf_free(&sc);
+	}
+	if (!ack || author == NULL || r->ncomments == 0)
+		return 0;
+	struct tval *v = mailout_vars(in->mo, ses, author->name, author->email);
+	struct tval *counts = tval_set_map(v, "counts");
+	tval_set_int(counts, "comments", r->ncomments);
+	tval_set_bool(counts, "one", r->ncomments == 1);
+	struct tval *list = tval_set_list(v, "comments");
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < r->ncomments; i++) {
+		struct tval *m = tval_list_add_map(list);
+		int num = r->comments[i].paragraph;
+		tval_set_int(m, "paragraph", num);
+		tval_set_bool(m, "whole_draft", num == 0);
+		buf_reset(&b);
+		for (int k = 0; k < c->nparas; k++)
+			if (c->paras[k].number == num)
+				words(c->paras[k].text, 6, &b);
+		tval_set_str(m, "excerpt", buf_cstr(&b));
+		buf_reset(&b);
+		words(r->comments[i].text, 8, &b);
+		tval_set_str(m, "snippet", buf_cstr(&b));
+	}
+	buf_free(&b);
+	char purpose[64], what[32];
+	snprintf(purpose, sizeof(purpose), "ack:%lld", (long long)row->id);
+	snprintf(what, sizeof(what), "%lld", (long long)row->id);
+	struct mailout_msg m;
+	memset(&m, 0, sizeof(m));
+	m.ses = ses;
+	m.kind = "ack";
+	m.purpose = purpose;
+	m.to_addr = author->email;
+	m.to_name = author->name;
+	m.participant_id = author->id;
+	m.vars = v;
+	m.msgid_kind = "ack";
+	m.msgid_what = what;
+	m.comment_id = r->comments[0].id;
+	m.in_reply_to = msg->message_id;
+	m.automatic = 1;
+	const char *err;
+	int q = mailout_queue(in->mo, &m, NULL, &err);
+	/* the comments matter more than their acknowledgement: keep them */
+	if (q < 0)
+		log_error("acknowledgement not queued: %s", err);
+	tval_free(&v);
+	return 0;
+}
+
+/* take_move - "move 2 to ¶5" in a reply to an acknowledgement: file the
+   author's comments again. 1 if the message was such a correction. */
+static int take_move(struct ingest *in, const struct st_session *ses, const struct mail_msg *msg,
+		     const struct st_participant *author, struct ingest_result *r, int *err_r)
+{
+	*err_r = 0;
+	if (author == NULL)
+		return 0;
+	struct st_sent_ref ref;
+	int found = 0;
+	const char *ids[64];
+	int nids = 0;
+	if (msg->in_reply_to)
+		ids[nids++] = msg->in_reply_to;
+	for (int i = msg->nreferences - 1; i >= 0 && nids < 64; i--)
+		ids[nids++] = msg->references[i];
+	for (int i = 0; i < nids && !found; i++) {
+		if (store_sent_ref_get(in->st, ids[i], &ref) == 0) {
+			if (strcmp(ref.kind, "ack") == 0 && ref.session_id == ses->id && ref.comment_id)
+				found = 1;
+			else
+				st_sent_ref_free(&ref);
+		}
+	}
+	if (!found)
+		return 0;
+	struct st_comment first;
+	struct st_comment *list = NULL;
+	int n = 0;
+	if (store_comment_get(in->st, ref.comment_id, &first) != 0) {
+		st_sent_ref_free(&ref);
+		return 0;
+	}
+	int moved = 0, bad = 0;
+	if (store_comment_by_message(in->st, first.message_id, &list, &n) < 0) {
+		*err_r = 1;
+		goto out;
+	}
+	struct buf fresh = BUF_INIT, done = BUF_INIT;
+	reply_new_text(msg->text ? msg->text : "", &fresh);
+	for (const char *line = buf_cstr(&fresh); *line;) {
+		size_t len = strcspn(line, "\n");
+		char l[256];
+		snprintf(l, sizeof(l), "%.*s", (int)(len < 255 ? len : 255), line);
+		line += len + (line[len] ? 1 : 0);
+		char *t = str_trim(l);
+		int which, to;
+		char rest[64] = "";
+		if (!str_istarts(t, "move ") ||
+		    (sscanf(t + 5, "%d to ¶%d%63s", &which, &to, rest) < 2 &&
+		     sscanf(t + 5, "%d to paragraph %d%63s", &which, &to, rest) < 2 &&
+		     sscanf(t + 5, "%d to para %d%63s", &which, &to, rest) < 2 &&
+		     sscanf(t + 5, "%d to p%d%63s", &which, &to, rest) < 2 &&
+		     sscanf(t + 5, "%d to [%d]%63s", &which, &to, rest) < 2 &&
+		     sscanf(t + 5, "%d to %d%63s", &which, &to, rest) < 2))
+			continue;
+		if (which < 1 || which > n || str_casecmp(list[which - 1].author_email, author->email) != 0) {
+			bad++;
+			continue;
+		}
+		const struct st_comment *k = &list[which - 1];
+		int64_t pid = 0;
+		if (to != 0 && store_paragraph_id(in->st, ses->id, k->revision, to, &pid) != 0) {
+			bad++;
+			continue;
+		}
+		if (store_comment_move(in->st, k->id, pid, k->revision, to) < 0) {
+			*err_r = 1;
+			break;
+		}
+		buf_printf(&done, "%scomment %d to %s%d", moved ? ", " : "", which, to ? "¶" : "the draft as a whole, ", to);
+		moved++;
+	}
+	buf_free(&fresh);
+	if (moved || bad) {
+		r->class = CLASS_COMMAND;
+		r->command = xstrdup("move");
+		if (moved)
+			set_reason(r, "moved %s%s", buf_cstr(&done), bad ? "; some lines named no comment or paragraph" : "");
+		else
+			set_reason(r, "a move request naming no comment or paragraph of this revision");
+	}
+	buf_free(&done);
+out:
+	st_comment_list_free(&list, n);
+	st_comment_free(&first);
+	st_sent_ref_free(&ref);
+	return moved || bad ? 1 : 0;
+}
+
 /* thread_comments - thread a participant's comment and store it */
 static int take_comments(struct ingest *in, const struct st_message *row, const struct mail_msg *msg,
 			 const struct route *rt, const struct st_participant *author,
@@ -563,7 +738,7 @@ static int take_comments(struct ingest *in, const struct st_message *row, const 
 	r->class = CLASS_COMMENT;
 	set_reason(r, "%d comment%s%s", r->ncomments, r->ncomments == 1 ? "" : "s", late ? " (late)" : "");
 	thread_result_free(&tr);
-	return 0;
+	return queue_ack(in, &rt->ses, row, msg, author, c, r);
 }
 
 int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r)
@@ -651,6 +826,13 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 	}
 	if (msg->from.addr && store_participant_get(in->st, rt.ses.id, msg->from.addr, &author) == 0)
 		have_author = 1;
+	if (have_author) {
+		int merr;
+		if (take_move(in, &rt.ses, msg, &author, r, &merr)) {
+			ret = merr ? -1 : 0;
+			goto decided;
+		}
+	}
 	char arg[128];
 	const char *word = find_command(rt.tag, msg, arg, sizeof(arg));
 	if (word) {

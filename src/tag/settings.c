@@ -91,6 +91,12 @@ int tagd_config_load(struct tagd_config *c, const char *path, struct buf *errors
 {
 	memset(c, 0, sizeof(*c));
 	cfg_defaults(tagd_config_defs, c);
+	/* an uninstalled build (tests, make demo) names its templates here */
+	const char *tdir = getenv("TAGD_TEMPLATE_DIR");
+	if (tdir && *tdir) {
+		const char *e;
+		cfg_set(tagd_config_defs, c, "tagd", "template_dir", tdir, &e);
+	}
 	const char *sys = TAGD_SYSCONFDIR "/tagd.conf";
 	if (path == NULL) {
 		if (access(sys, F_OK) != 0)

@@ -68,5 +68,7 @@ wait_for() {
 : "${top_builddir:=$top_srcdir}"
 : "${PYTHON3:=/usr/bin/python3}"
 : "${TAGD_SHARED:=$top_srcdir/../shared}"
+: "${TAGD_TEMPLATE_DIR:=$top_srcdir/templates}"
+export TAGD_TEMPLATE_DIR
 TAGCTL="$top_builddir/tagctl"
 TAGD="$top_builddir/tagd"

@@ -43,4 +43,39 @@ T held prof-learning --json >"$tmp/held.json"
 is "$("$PYTHON3" -c 'import json,sys; print(sorted(h["from"].split("<")[-1].rstrip(">") for h in json.load(open(sys.argv[1]))))' "$tmp/held.json")" \
 	"['m.bell@district9.example.org', 'offers@pdcredits-online.example.net']" "strangers' mail is held, listed by tagctl held"
 
+# acknowledgements: one per message that gave comments, to its author
+T outbox --json >"$tmp/outbox.json"
+is "$("$PYTHON3" -c '
+import json,sys
+o=json.load(open(sys.argv[1])); r=[l for l in open(sys.argv[2]) if l.strip()]
+acks=[x for x in o if x["kind"]=="ack"]
+withc=[json.loads(l) for l in r if json.loads(l)["class"]=="comment"]
+print(len(acks)==len(withc) and len(set(a["purpose"] for a in acks))==len(acks))' "$tmp/outbox.json" "$tmp/results.jsonl")" \
+	"True" "an acknowledgement is queued for every message that gave comments, once"
+ack_id=$("$PYTHON3" -c '
+import json,sys
+for x in json.load(open(sys.argv[1])):
+    if x["kind"]=="ack" and x["recipient"]=="b.okafor@gmail.example.com": print(x["id"], x["message_id"]); break' "$tmp/outbox.json")
+set -- $ack_id
+T outbox show "$1" >"$tmp/ack.eml"
+like "$tmp/ack.eml" "^Auto-Submitted: auto-replied" "the acknowledgement is marked as an automatic reply"
+like "$tmp/ack.eml" "^In-Reply-To: <" "it answers the participant's message"
+"$PYTHON3" -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m["Subject"]); print(m.get_body(("plain",)).get_content())' "$tmp/ack.eml" >"$tmp/ack.txt"
+like "$tmp/ack.txt" "1 comment recorded" "it says how many comments were recorded"
+like "$tmp/ack.txt" "¶7 \"Finally, the role of the teacher" "and on which paragraph, with its first words"
+printf '%s\n' "From: Bola Okafor <b.okafor@gmail.example.com>" "To: tag-prof-learning@tags.example.org" \
+	"Subject: Re: Recorded" "Message-ID: <move-1@gmail.example.com>" "In-Reply-To: <$2>" \
+	"Date: Tue, 17 Jul 2018 09:00:00 -0400" "" "move 1 to ¶5" "" "On Mon, Jul 16, 2018 someone wrote:" \
+	"> Thank you. 1 comment recorded" >"$tmp/move.eml"
+T inject --json "$tmp/move.eml" >"$tmp/move.json"
+like "$tmp/move.json" '"command":"move"' "a reply 'move 1 to ¶5' to the acknowledgement is a move command"
+T comments prof-learning --json >"$tmp/after.json"
+is "$("$PYTHON3" -c '
+import json,sys
+print([c["paragraph"] for c in json.load(open(sys.argv[1])) if c["author"].lower()=="b.okafor@gmail.example.com" and "running a classroom" in c["text"]])' "$tmp/after.json")" \
+	"[5]" "the comment is filed under ¶5 now"
+
 done_testing
