@@ -1,10 +1,15 @@
-# src/net: sources and tests (see Makefile.am)
+# src/net: SMTP client (libcurl), LMTP server; their tests and test servers
 libtagd_a_SOURCES += \
-	src/net/smtp.c src/net/smtp.h
+	src/net/smtp.c src/net/smtp.h \
+	src/net/lmtp.c src/net/lmtp.h
 
-check_PROGRAMS += tests/integration/smtp-probe
+check_PROGRAMS += tests/unit/test-lmtp \
+	tests/integration/smtp-probe tests/integration/lmtp-probe
+tests_unit_test_lmtp_SOURCES = tests/unit/test-lmtp.c tests/unit/tap.h
 tests_integration_smtp_probe_SOURCES = tests/integration/smtp-probe.c
+tests_integration_lmtp_probe_SOURCES = tests/integration/lmtp-probe.c
 
-TESTS += tests/integration/test-smtp.sh
-EXTRA_DIST += tests/integration/test-smtp.sh tests/integration/lib-smtpd.sh \
-	tests/integration/smtpd.py
+TESTS += tests/unit/test-lmtp \
+	tests/integration/test-smtp.sh tests/integration/test-lmtp.sh
+EXTRA_DIST += tests/integration/test-smtp.sh tests/integration/test-lmtp.sh \
+	tests/integration/lib-smtpd.sh tests/integration/smtpd.py
