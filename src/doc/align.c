@@ -127,6 +127,7 @@ static uint64_t *words(const char *s, int *n_r)
 	return w;
 }
 
+/* cmp_u64 - qsort order of 64-bit hashes */
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -159,6 +160,7 @@ static void feat_init(struct feat *f, const char *s)
 			f->dist[f->ndist++] = w[i];
 }
 
+/* feat_free - release features and zero them */
 static void feat_free(struct feat *f)
 {
 	free(f->uni);
@@ -185,6 +187,7 @@ static int common(const uint64_t *a, int na, const uint64_t *b, int nb)
 	return c;
 }
 
+/* dice - Dice coefficient of multisets of na and nb with c in common */
 static double dice(int c, int na, int nb)
 {
 	return na + nb == 0 ? 1.0 : 2.0 * c / (na + nb);
@@ -240,6 +243,7 @@ struct pairs {
 	int n, cap;
 };
 
+/* pairs_add - append a candidate pair */
 static void pairs_add(struct pairs *ps, int n, int o, double w, int exact)
 {
 	if (ps->n == ps->cap) {
@@ -249,6 +253,7 @@ static void pairs_add(struct pairs *ps, int n, int o, double w, int exact)
 	ps->v[ps->n++] = (struct pair){ n, o, w, exact };
 }
 
+/* cmp_pair_no - pairs by new index, then old index */
 static int cmp_pair_no(const void *a, const void *b)
 {
 	const struct pair *x = a, *y = b;
@@ -257,7 +262,7 @@ static int cmp_pair_no(const void *a, const void *b)
 	return (x->o > y->o) - (x->o < y->o);
 }
 
-/* best first; among equals, the pair nearer the diagonal */
+/* cmp_pair_best - best first; among equals, the pair nearer the diagonal */
 static int cmp_pair_best(const void *a, const void *b)
 {
 	const struct pair *x = a, *y = b;
@@ -277,6 +282,7 @@ struct ent {
 	int idx;
 };
 
+/* cmp_ent - identical texts together, old before new, each in order */
 static int cmp_ent(const void *a, const void *b)
 {
 	const struct ent *x = a, *y = b;
@@ -290,6 +296,7 @@ static int cmp_ent(const void *a, const void *b)
 	return x->idx - y->idx;
 }
 
+/* text_hash - FNV-1a of the exact text */
 static uint64_t text_hash(const char *s)
 {
 	uint64_t h = FNV_OFFSET;
@@ -416,6 +423,7 @@ struct post {
 	int o;
 };
 
+/* cmp_post - postings by word, then old block */
 static int cmp_post(const void *a, const void *b)
 {
 	const struct post *x = a, *y = b;
@@ -424,11 +432,13 @@ static int cmp_post(const void *a, const void *b)
 	return x->o - y->o;
 }
 
+/* an old block found through the index, with the uncommon words it shares */
 struct hit {
 	int o;
 	int shared;
 };
 
+/* cmp_hit - most shared words first, then document order */
 static int cmp_hit(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
@@ -452,6 +462,7 @@ struct simctx {
 	int *hist;              /* [most distinct words of a new block + 1] scratch */
 };
 
+/* simctx_init - features of the open blocks and the word index */
 static void simctx_init(struct simctx *c, const char *const *olds, int nold, const char *const *news,
 			int nnew, const char *old_open, const char *new_open)
 {
@@ -494,6 +505,7 @@ static void simctx_init(struct simctx *c, const char *const *olds, int nold, con
 	c->hits = xmalloc((size_t)(nold ? nold : 1) * sizeof(struct hit));
 }
 
+/* simctx_free - release a simctx */
 static void simctx_free(struct simctx *c)
 {
 	for (int o = 0; o < c->nold; o++)

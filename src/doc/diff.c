@@ -28,6 +28,7 @@ struct ops {
 	int n, cap;
 };
 
+/* ops_add - append an edit */
 static void ops_add(struct ops *o, enum op_kind kind, int ai, int bi)
 {
 	if (o->n == o->cap) {
@@ -37,6 +38,7 @@ static void ops_add(struct ops *o, enum op_kind kind, int ai, int bi)
 	o->v[o->n++] = (struct op){ kind, ai, bi };
 }
 
+/* is_space - ASCII whitespace separates words */
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -71,6 +73,7 @@ static struct tok *tokenize(const char *s, int *n_r)
 	return t;
 }
 
+/* tok_eq - same word, byte for byte */
 static int tok_eq(const struct tok *x, const struct tok *y)
 {
 	return x->h == y->h && x->wlen == y->wlen && memcmp(x->w, y->w, x->wlen) == 0;

@@ -374,6 +374,32 @@ static int max_depth(cmark_node *doc)
 	return max;
 }
 
+/* marks_ok - no run of lines between blank lines holds more than
+   DRAFT_MAX_MARKS '[' or '<' (see draft.h); a CR, LF or CRLF ends a line */
+static int marks_ok(const char *md, size_t len)
+{
+	size_t brackets = 0, angles = 0;
+	int blank = 1;
+	for (size_t i = 0; i < len; i++) {
+		char c = md[i];
+		if (c == '\r' || c == '\n') {
+			if (c == '\r' && i + 1 < len && md[i + 1] == '\n')
+				i++;
+			if (blank)
+				brackets = angles = 0;
+			blank = 1;
+			continue;
+		}
+		if (c != ' ' && c != '\t')
+			blank = 0;
+		if (c == '[' && ++brackets > DRAFT_MAX_MARKS)
+			return 0;
+		if (c == '<' && ++angles > DRAFT_MAX_MARKS)
+			return 0;
+	}
+	return 1;
+}
+
 /* draft_parse - Markdown to blocks */
 int draft_parse(const char *md, size_t len, struct draft **d_r, const char **error_r)
 {
@@ -392,6 +418,10 @@ int draft_parse(const char *md, size_t len, struct draft **d_r, const char **err
 	}
 	if (len > 0 && !utf8_is_valid(md, len)) {
 		*error_r = "draft is not valid UTF-8";
+		return -1;
+	}
+	if (!marks_ok(md, len)) {
+		*error_r = "draft has a paragraph with too many '[' or '<' characters";
 		return -1;
 	}
 	if (len >= 3 && memcmp(md, "\xef\xbb\xbf", 3) == 0) {

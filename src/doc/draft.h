@@ -21,6 +21,11 @@
 #define DRAFT_MAX_SIZE   ((size_t)2 << 20)  /* bytes of Markdown */
 #define DRAFT_MAX_BLOCKS 5000               /* blocks of any kind, headings included */
 #define DRAFT_MAX_DEPTH  64                 /* nesting of lists and quotes */
+/* '[' and '<' characters (each) in one run of lines without a blank line.
+   cmark 0.30 takes time quadratic in these within a paragraph (e.g. a
+   paragraph of "![[]()" repeated: 2 MB of it takes minutes), so a draft
+   crossing the limit is refused instead. */
+#define DRAFT_MAX_MARKS  1000
 
 enum block_kind {
 	BLOCK_HEADING,
@@ -59,7 +64,8 @@ struct draft {
 /* draft_parse - parse len bytes of Markdown into *d_r (free with
    draft_free). The input must be valid UTF-8 without NUL bytes and at most
    DRAFT_MAX_SIZE bytes; it may hold at most DRAFT_MAX_BLOCKS blocks nested at
-   most DRAFT_MAX_DEPTH deep. A UTF-8 byte order mark is skipped. On any
+   most DRAFT_MAX_DEPTH deep, and at most DRAFT_MAX_MARKS of '[' and of '<'
+   between two blank lines. A UTF-8 byte order mark is skipped. On any
    violation returns -1 with a static message in *error_r and *d_r NULL. An
    empty draft is valid: 0 blocks. */
 int draft_parse(const char *md, size_t len, struct draft **d_r, const char **error_r);

@@ -210,6 +210,21 @@ static void test_bad_input(void)
 	   DRAFT_MAX_BLOCKS + 1, err ? err : "");
 	buf_free(&b);
 
+	/* cmark is quadratic in brackets within a paragraph: refused early */
+	buf_init(&b, 0);
+	for (int i = 0; i < 600; i++)
+		buf_puts(&b, "![[]()");
+	err = NULL;
+	ok(draft_parse(b.data, b.len, &d, &err) < 0 && err != NULL, "bad: %d '[' in one paragraph is an error (%s)",
+	   1200, err ? err : "");
+	buf_reset(&b);
+	for (int i = 0; i < 600; i++)
+		buf_puts(&b, i % 150 == 149 ? "![[]()\r\n\r\n" : "![[]()");
+	ok(draft_parse(b.data, b.len, &d, &err) == 0 && d->nnumbered == 4,
+	   "bad: the same spread over 4 paragraphs (CRLF) is fine");
+	draft_free(&d);
+	buf_free(&b);
+
 	ok(draft_parse("", 0, &d, &err) == 0 && d != NULL && d->nblocks == 0 && d->nnumbered == 0 &&
 	   d->title == NULL, "empty: an empty draft has 0 blocks");
 	draft_free(&d);
