@@ -8,7 +8,8 @@
    "Auto-Submitted: auto-replied": this stage leaves every message that
    filter_is_bounce() recognizes to the bounce stage, so the result does not
    depend on the order of the two stages. X-Auto-Response-Suppress is not a
-   reason: Exchange sets it on ordinary mail that people write. */
+   reason: Exchange sets it on ordinary mail that people write. Read
+   receipts (message/disposition-notification) are auto-replies too. */
 #include "filters/filter.h"
 #include "lib/str.h"
 
@@ -89,6 +90,14 @@ static const char *ooo_subject(const char *subject)
 	return NULL;
 }
 
+static int has_part(const struct mail_msg *m, const char *type)
+{
+	for (int i = 0; i < m->nparts; i++)
+		if (m->parts[i].content_type != NULL && str_casecmp(m->parts[i].content_type, type) == 0)
+			return 1;
+	return 0;
+}
+
 /* autoreply_run - class auto-reply with the header or subject that says so */
 static enum filter_verdict autoreply_run(struct filter_ctx *ctx)
 {
@@ -131,6 +140,10 @@ static enum filter_verdict autoreply_run(struct filter_ctx *ctx)
 	if ((v = mail_header_get(m, "X-POST-MessageClass")) != NULL &&
 	    str_casestr(v, "autoresponder") != NULL)
 		return filter_decide(ctx, CLASS_AUTOREPLY, "auto-reply: X-POST-MessageClass: autoresponder");
+	/* a read receipt (RFC 8098) is written by the mail program, not the person */
+	if ((m->report_type != NULL && str_casecmp(m->report_type, "disposition-notification") == 0) ||
+	    has_part(m, "message/disposition-notification"))
+		return filter_decide(ctx, CLASS_AUTOREPLY, "auto-reply: disposition notification (read receipt)");
 	const char *phrase = ooo_subject(m->subject);
 	if (phrase != NULL)
 		return filter_decide(ctx, CLASS_AUTOREPLY, "auto-reply: subject \"%.80s\"", m->subject);

@@ -8,7 +8,9 @@
 
    What counts as a bounce, strongest first:
    - a multipart/report of type delivery-status or feedback-report, or a
-     message/delivery-status (or feedback-report) part anywhere;
+     message/delivery-status (or feedback-report) part anywhere; Hotmail's
+     older complaint format; Apple Mail's unsubscribe request (a feedback
+     of its own: the participant asked to stop, through List-Unsubscribe);
    - an X-Failed-Recipients header (Exim), an Amazon SES notification;
    - mail from MAILER-DAEMON;
    - mail from another mailer address (postmaster, "Mail Delivery System",
@@ -43,6 +45,8 @@ enum bounce_kind {
 	BOUNCE_NONE = 0,
 	BOUNCE_DSN,             /* delivery-status report */
 	BOUNCE_ARF,             /* feedback report */
+	BOUNCE_JMRP,            /* Hotmail's complaint: the reported message enclosed */
+	BOUNCE_UNSUBSCRIBE,     /* Apple Mail's unsubscribe request (feedback, not a comment) */
 	BOUNCE_SES,             /* Amazon SES/SNS JSON notification */
 	BOUNCE_XFR,             /* X-Failed-Recipients */
 	BOUNCE_MAILER,          /* from MAILER-DAEMON */
@@ -66,6 +70,7 @@ static const char *const subject_markers[] = {
 	"no se puede entregar", "no entregado", "onbestelbaar", "niet bezorgd",
 	"kan inte levereras", "non recapitabile", "impossibile recapitare",
 	"cannot send message", "delayed", "warning: message",
+	"エラー通知", "不達", "配信エラー", "送信エラー", "未配達", "退信", "退回",
 };
 
 /* Mailer wording in a notification's text that people do not write
@@ -88,12 +93,14 @@ static const char *const strong_body_markers[] = {
 	"delivery to the following recipients failed",
 	"delivery to the following recipient has been delayed",
 	"your message did not reach some or all of the intended recipients",
+	"did not reach the following recipient",
 	"delivery has failed to these recipients or groups",
 	"your message wasn't delivered", "your message couldn't be delivered",
 	"following recipient(s) could not be reached",
 	"message could not be delivered", "could not be delivered to the following",
 	"your message could not be delivered", "message delivery has failed",
 	"smtp error from remote mail server", "retry time not reached",
+	"will continue to try to deliver", "has been postponed", "could not deliver",
 	"delivery attempts will continue", "message will be retried",
 	"recipient address rejected", "reporting-mta:", "final-recipient:",
 	"diagnostic-code:", "mailbox unavailable", "undeliverable",
@@ -226,6 +233,14 @@ static int sender_is_mailer(const struct mail_msg *m)
 		return 1;
 	if (local_part_is(a, mailer_locals, sizeof(mailer_locals) / sizeof(mailer_locals[0])))
 		return 1;
+	/* mangled forms such as "Postmaster\@host@host" */
+	const char *at = strrchr(a, '@');
+	size_t ll = at != NULL ? (size_t)(at - a) : strlen(a);
+	char *local = lower_copy(a, ll);
+	int mangled = strstr(local, "postmaster") != NULL || strstr(local, "mailer-daemon") != NULL;
+	free(local);
+	if (mangled)
+		return 1;
 	if (m->from.name != NULL) {
 		char *l = lower_copy(m->from.name, 256);
 		int r = has_any(l, mailer_names, sizeof(mailer_names) / sizeof(mailer_names[0]));
@@ -257,6 +272,30 @@ static int auto_submitted(const struct mail_msg *m)
 	return v[0] != '\0' && !str_istarts(v, "no");
 }
 
+/* enclosed_header - the value of a header line "name" (with its colon) in
+   an enclosed message, up to the line end (not terminated); NULL if none */
+static const char *enclosed_header(const struct mail_msg *m, const char *name)
+{
+	size_t nl = strlen(name);
+	for (int i = 0; i < m->nparts; i++) {
+		const struct mail_part *p = &m->parts[i];
+		if (p->role != MAIL_PART_MESSAGE || p->data == NULL)
+			continue;
+		const char *d = p->data, *end = d + strnlen(d, BOUNCE_MAX_SCAN);
+		for (const char *l = d; l < end;) {
+			const char *le = memchr(l, '\n', (size_t)(end - l));
+			if (le == NULL)
+				le = end;
+			if (le == l || (le == l + 1 && *l == '\r'))
+				break;
+			if ((size_t)(le - l) > nl && str_ncasecmp(l, name, nl) == 0)
+				return l + nl;
+			l = le + 1;
+		}
+	}
+	return NULL;
+}
+
 /* detect - what kind of bounce m is; *why_r says what gave it away */
 static enum bounce_kind detect(const struct mail_msg *m, const struct notice *n, const char **why_r)
 {
@@ -266,6 +305,15 @@ static enum bounce_kind detect(const struct mail_msg *m, const struct notice *n,
 	    find_part(m, "message/feedback-report", NULL) != NULL) {
 		*why_r = "feedback report";
 		return BOUNCE_ARF;
+	}
+	if (enclosed_header(m, "X-HmXmrOriginalRecipient:") != NULL) {
+		*why_r = "feedback report (Hotmail complaint)";
+		return BOUNCE_JMRP;
+	}
+	const char *au = mail_header_get(m, "X-Apple-Unsubscribe");
+	if (au != NULL && str_istarts(au, "true")) {
+		*why_r = "feedback report (unsubscribe request)";
+		return BOUNCE_UNSUBSCRIBE;
 	}
 	if ((rt != NULL && (str_casecmp(rt, "delivery-status") == 0 ||
 			    str_casecmp(rt, "global-delivery-status") == 0)) ||
@@ -277,9 +325,10 @@ static enum bounce_kind detect(const struct mail_msg *m, const struct notice *n,
 		*why_r = "X-Failed-Recipients";
 		return BOUNCE_XFR;
 	}
-	if (n->lower != NULL && strstr(n->lower, "\"notificationtype\"") != NULL &&
-	    (strstr(n->lower, "\"bounce\"") != NULL || strstr(n->lower, "\"complaint\"") != NULL ||
-	     strstr(n->lower, "\"delivery\"") != NULL)) {
+	/* the JSON may be quoted inside JSON: look for the words, not the quotes */
+	if (n->lower != NULL && strstr(n->lower, "notificationtype") != NULL &&
+	    (strstr(n->lower, "bounce") != NULL || strstr(n->lower, "complaint") != NULL ||
+	     strstr(n->lower, "delivery") != NULL)) {
 		*why_r = "Amazon SES notification";
 		return BOUNCE_SES;
 	}
@@ -355,6 +404,13 @@ static int addr_at(const char *start, const char *end, const char *p,
 	if (memchr(p + 1, '.', (size_t)(e - p - 1)) == NULL &&
 	    str_ncasecmp(p + 1, "localhost", 9) != 0)
 		return 0;
+	/* Exchange's X.400 form: "dda:SMTP=user@domain" */
+	static const char *const types[] = { "smtp=", "rfc822=", "smtp:", "rfc822;" };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t tl = strlen(types[i]);
+		if ((size_t)(p - s) > tl && str_ncasecmp(s, types[i], tl) == 0)
+			s += tl;
+	}
 	*s_r = s;
 	*e_r = e;
 	return 1;
@@ -382,8 +438,8 @@ static char *clean_addr(const char *v)
 	return xstrndup(s, l);
 }
 
-/* own_or_ours - an address of ours (list, VERP) or the bounce's own ends,
-   never the failed recipient */
+/* excluded_addr - an address of ours (list, VERP), a mailer's, or the
+   bounce's own sender or recipient: never the failed recipient */
 static int excluded_addr(const struct filter_ctx *ctx, const char *a, size_t l)
 {
 	char *c = xstrndup(a, l);
@@ -397,11 +453,6 @@ static int excluded_addr(const struct filter_ctx *ctx, const char *a, size_t l)
 			r = 1;
 	for (int i = 0; !r && i < m->nto; i++)
 		if (filter_addr_eq(c, m->to[i].addr))
-			r = 1;
-	const char *v;
-	static const char *const rcpt_headers[] = { "Delivered-To", "X-Original-To", "Envelope-To" };
-	for (size_t h = 0; !r && h < 3; h++)
-		if ((v = mail_header_get(m, rcpt_headers[h])) != NULL && str_casestr(v, c) != NULL)
 			r = 1;
 	free(c);
 	return r;
@@ -417,15 +468,28 @@ static const char *const returned_markers[] = {
 	"------ the body of the message", "--- original message ---",
 	"----- message header follows", "the text you sent follows",
 	"--- the original message", "------- returned message",
+	"copy of the original message below this line", "below this line is a copy",
+	"start of returned message", "unsent message below", "of the message follows",
+	"lines of the message follow", "original message as received",
 	"----- returned message", "----- original message follows",
 };
 
-/* notice_cut - the length of the notification before the returned message */
+/* notice_cut - the length of the notification before the returned message:
+   the first marker line, or the first line that opens a header block */
 static size_t notice_cut(const struct notice *n)
 {
 	size_t cut = n->len;
 	for (size_t i = 0; i < sizeof(returned_markers) / sizeof(returned_markers[0]); i++) {
 		const char *p = strstr(n->lower, returned_markers[i]);
+		if (p != NULL && (size_t)(p - n->lower) < cut)
+			cut = (size_t)(p - n->lower);
+	}
+	static const char *const header_starts[] = { "\nreceived: ", "\nreturn-path: ", "\n>received: ",
+						     "\n>return-path: ", "\n> received: ",
+						     "\ncontent-type: message/rfc822",
+						     "\ncontent-type: text/rfc822-headers" };
+	for (size_t i = 0; i < sizeof(header_starts) / sizeof(header_starts[0]); i++) {
+		const char *p = strstr(n->lower, header_starts[i]);
 		if (p != NULL && (size_t)(p - n->lower) < cut)
 			cut = (size_t)(p - n->lower);
 	}
@@ -437,12 +501,22 @@ static const char *const line_words[] = {
 	"recipient", "user", "address", "failed", "unknown", "rcpt to", "said:",
 	"smtp error", "mailbox", "not exist", "undeliver", "could not", "unable",
 	"no such", "rejected", "invalid", "quota", "full", "error", "delivery to",
-	"refused", "not found", "expired",
+	"refused", "not found", "expired", "sorry", "postponed", "delay", "deferred",
+	"no mailbox", "mailbox full", "over quota", "disabled", "blocked", "denied",
 };
 static const char *const above_words[] = {
 	"following", "recipient", "failed", "could not", "undeliver",
 	"not be delivered", "permanent", "fatal", "not reached", "delayed",
-	"temporar", "unable",
+	"temporar", "unable", "not yet been delivered", "not been delivered",
+	"address to which", "could not deliver", "无法", "失败", "できません", "届きません",
+};
+
+static const char *const expanded_words[] = { "expanded from", "original recipient" };
+/* Words that all but name the failed address on its line. */
+static const char *const strong_line_words[] = {
+	"addressed", "failed recipient", "invalid recipient", "unknown user", "user unknown",
+	"no such user", "recipient address rejected", "does not exist", "no mailbox",
+	"mailbox unavailable", "invalid address", "bad destination",
 };
 
 /* Lines that hold addresses that are not the failed one. */
@@ -451,6 +525,17 @@ static const char *const skip_line_prefixes[] = {
 	"return-path", "reporting-mta", "reply-to", "x-", "by ", "id ", "errors-to",
 	"dkim", "list-", "arrival-date", "envelope-from", "mail from",
 };
+
+/* starts_any - the lowercase line s[0..l) opens with one of the words */
+static int starts_any(const char *s, size_t l, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(words[i]);
+		if (k <= l && memcmp(s, words[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 static int line_has_any(const char *s, size_t l, const char *const *words, size_t n)
 {
@@ -488,28 +573,35 @@ static char *body_recipient(const struct filter_ctx *ctx, const struct notice *n
 		while (lt < as && (*lt == ' ' || *lt == '\t' || *lt == '>'))
 			lt++;
 		size_t off = (size_t)(lt - t);
-		if (line_has_any(lo + off, (size_t)(le - lt) < 20 ? (size_t)(le - lt) : 20,
-				 skip_line_prefixes, sizeof(skip_line_prefixes) / sizeof(skip_line_prefixes[0])) &&
-		    lt != as && lt[0] != '<')
+		if (lt != as && lt[0] != '<' &&
+		    starts_any(lo + off, (size_t)(le - lt), skip_line_prefixes,
+			       sizeof(skip_line_prefixes) / sizeof(skip_line_prefixes[0])))
 			continue;
 		if (excluded_addr(ctx, as, (size_t)(ae - as)))
 			continue;
-		int score = 0;
+		/* where it stands counts only next to failure words */
+		int place = 0, score = 0;
 		const char *before = lt;
 		while (before < as && strchr("<\"'( \t", *before) != NULL)
 			before++;
 		if (before == as)
-			score += 3;     /* the address opens the line */
+			place += 3;     /* the address opens the line */
 		const char *after = ae;
 		while (after < le && strchr(">\"'):,; \t.", *after) != NULL)
 			after++;
 		if (before == as && after == le)
-			score += 2;     /* nothing else on the line */
+			place += 2;     /* nothing else on the line */
 		if (as > t && as[-1] == '<')
-			score += 1;
+			place += 1;
 		if (line_has_any(lo + (ls - t), (size_t)(le - ls), line_words,
 				 sizeof(line_words) / sizeof(line_words[0])))
 			score += 2;
+		/* sendmail: "(expanded from: list-address)" names what we sent to */
+		if (as - ls > 14 && line_has_any(lo + (ls - t), (size_t)(as - ls), expanded_words, 2))
+			score += 6;
+		if (line_has_any(lo + (ls - t), (size_t)(le - ls), strong_line_words,
+				 sizeof(strong_line_words) / sizeof(strong_line_words[0])))
+			score += 3;
 		/* up to three lines above */
 		const char *ab = ls;
 		for (int k = 0; k < 3 && ab > t; k++) {
@@ -524,6 +616,23 @@ static char *body_recipient(const struct filter_ctx *ctx, const struct notice *n
 			}
 			ab = ps;
 		}
+		/* the line below (qmail, Exim put the reason under the address) */
+		const char *bs = le < end ? le + 1 : end;
+		for (int k = 0; k < 2 && bs < end; k++) {
+			const char *be = memchr(bs, '\n', (size_t)(end - bs));
+			if (be == NULL)
+				be = end;
+			if (line_has_any(lo + (bs - t), (size_t)(be - bs), line_words,
+					 sizeof(line_words) / sizeof(line_words[0])) ||
+			    line_has_any(lo + (bs - t), (size_t)(be - bs), strong_line_words,
+					 sizeof(strong_line_words) / sizeof(strong_line_words[0]))) {
+				score += 1;
+				break;
+			}
+			bs = be + 1;
+		}
+		if (score > 0)
+			score += place;
 		if (score > best) {
 			best = score;
 			best_s = as;
@@ -550,34 +659,64 @@ static char *subject_recipient(const struct filter_ctx *ctx)
 	return NULL;
 }
 
-/* returned_to - the To of the returned message (its headers part or the
-   enclosed message): the recipient we sent it to */
-static char *returned_to(const struct filter_ctx *ctx)
+/* block_recipient - in a returned message's header lines (d, len): the
+   address of the first Received "for <addr>", else of the first To:; NULL */
+static char *block_recipient(const struct filter_ctx *ctx, const char *d, size_t len)
+{
+	const char *end = d + len;
+	char *to = NULL;
+	int lines = 0;
+	for (const char *l = d; l < end && lines < 400; lines++) {
+		const char *le = memchr(l, '\n', (size_t)(end - l));
+		if (le == NULL)
+			le = end;
+		const char *x = l;
+		while (x < le && (*x == '>' || *x == ' ' || *x == '\t'))
+			x++;
+		const char *f = NULL;
+		for (const char *q = x; q + 5 < le; q++)
+			if (str_ncasecmp(q, "for <", 5) == 0 && (q == x || q[-1] == ' ' || q[-1] == '\t')) {
+				f = q + 5;
+				break;
+			}
+		const char *at, *as, *ae;
+		if (f != NULL && (at = memchr(f, '@', (size_t)(le - f))) != NULL &&
+		    addr_at(f, le, at, &as, &ae) && !excluded_addr(ctx, as, (size_t)(ae - as))) {
+			free(to);
+			return xstrndup(as, (size_t)(ae - as));
+		}
+		if (to == NULL && str_ncasecmp(x, "To:", 3) == 0 &&
+		    (at = memchr(x, '@', (size_t)(le - x))) != NULL && addr_at(x + 3, le, at, &as, &ae) &&
+		    !excluded_addr(ctx, as, (size_t)(ae - as)))
+			to = xstrndup(as, (size_t)(ae - as));
+		l = le + 1;
+	}
+	return to;
+}
+
+/* returned_to - the recipient of the returned message: in its headers part,
+   the enclosed message, or the text after the notification */
+static char *returned_to(const struct filter_ctx *ctx, const struct notice *n)
 {
 	const struct mail_msg *m = ctx->msg;
+	char *r;
 	for (int i = 0; i < m->nparts; i++) {
 		const struct mail_part *p = &m->parts[i];
 		if (p->data == NULL || !(p->role == MAIL_PART_MESSAGE ||
 					 is_part_type(p, "text/rfc822-headers")))
 			continue;
-		size_t len = strnlen(p->data, BOUNCE_MAX_SCAN);
-		const char *d = p->data, *end = d + len;
-		for (const char *l = d; l < end;) {
-			const char *le = memchr(l, '\n', (size_t)(end - l));
-			if (le == NULL)
-				le = end;
-			if (le == l || (le == l + 1 && *l == '\r'))
-				break;  /* end of the header block */
-			if (str_ncasecmp(l, "To:", 3) == 0) {
-				const char *at = memchr(l, '@', (size_t)(le - l));
-				const char *as, *ae;
-				if (at != NULL && addr_at(l + 3, le, at, &as, &ae) &&
-				    !excluded_addr(ctx, as, (size_t)(ae - as)))
-					return xstrndup(as, (size_t)(ae - as));
-			}
-			l = le + 1;
-		}
+		/* its header block only */
+		const char *d = p->data;
+		size_t len = strnlen(d, BOUNCE_MAX_SCAN);
+		const char *blank = strstr(d, "\n\n");
+		if (blank != NULL && (size_t)(blank - d) < len)
+			len = (size_t)(blank - d);
+		if ((r = block_recipient(ctx, d, len)) != NULL)
+			return r;
 	}
+	size_t cut = notice_cut(n);
+	if (cut < n->len)
+		return block_recipient(ctx, n->text + cut, n->len - cut);
 	return NULL;
 }
 
@@ -866,6 +1005,36 @@ static char *arf_recipient(const struct mail_msg *m)
 	return NULL;
 }
 
+/* take_dsn - the recipient, status, action and diagnostic of the block that
+   tells most in delivery-status fields (data, len), into ctx and the
+   buffers; nothing when there is no recipient block */
+static void take_dsn(struct filter_ctx *ctx, const char *data, size_t len, char status[16],
+		     char action[16], char **diag_r)
+{
+	struct dsn_rcpt *r = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*r));
+	int nr = dsn_parse(data, len, r, BOUNCE_MAX_RCPTS);
+	const struct dsn_rcpt *pick = pick_rcpt(r, nr);
+	if (pick != NULL && (pick->original != NULL || pick->final != NULL)) {
+		const char *a = pick->original != NULL && strchr(pick->original, '@') != NULL
+				? pick->original : pick->final;
+		if (a == NULL)
+			a = pick->original;
+		free(ctx->bounce_recipient);
+		ctx->bounce_recipient = xstrdup(a);
+		memcpy(status, pick->status, 16);
+		memcpy(action, pick->action, 16);
+		if (pick->diag != NULL) {
+			free(*diag_r);
+			*diag_r = xstrdup(pick->diag);
+			if (status[0] == '\0')
+				find_status(*diag_r, strlen(*diag_r), status, 16);
+		}
+	}
+	for (int i = 0; i < nr; i++)
+		dsn_rcpt_free(&r[i]);
+	free(r);
+}
+
 /* bounce_run - class bounce with the failed address, its status and the VERP token */
 static enum filter_verdict bounce_run(struct filter_ctx *ctx)
 {
@@ -890,10 +1059,19 @@ static enum filter_verdict bounce_run(struct filter_ctx *ctx)
 	xfree(&ctx->bounce_status);
 	ctx->bounce_permanent = 0;
 
-	if (kind == BOUNCE_ARF) {
-		ctx->bounce_recipient = arf_recipient(m);
+	if (kind == BOUNCE_ARF || kind == BOUNCE_JMRP || kind == BOUNCE_UNSUBSCRIBE) {
+		if (kind == BOUNCE_ARF) {
+			ctx->bounce_recipient = arf_recipient(m);
+		} else if (kind == BOUNCE_JMRP) {
+			const char *v = enclosed_header(m, "X-HmXmrOriginalRecipient:");
+			char *line = xstrndup(v, strcspn(v, "\r\n"));
+			ctx->bounce_recipient = clean_addr(line);
+			free(line);
+		} else if (m->from.addr != NULL) {
+			ctx->bounce_recipient = xstrdup(m->from.addr);
+		}
 		notice_free(&n);
-		return filter_decide(ctx, CLASS_BOUNCE, "feedback report");
+		return filter_decide(ctx, CLASS_BOUNCE, "%s", why);
 	}
 
 	char status[16] = "";
@@ -903,38 +1081,26 @@ static enum filter_verdict bounce_run(struct filter_ctx *ctx)
 		const struct mail_part *p = find_part(m, "message/delivery-status",
 						      "message/global-delivery-status");
 		/* no report part (a mislabelled report): its fields may sit in the text */
-		const char *data = p != NULL && p->data != NULL ? p->data : n.text;
-		size_t len = p != NULL && p->data != NULL ? strnlen(p->data, BOUNCE_MAX_SCAN) : n.len;
-		struct dsn_rcpt *r = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*r));
-		int nr = dsn_parse(data, len, r, BOUNCE_MAX_RCPTS);
-		const struct dsn_rcpt *pick = pick_rcpt(r, nr);
-		if (pick != NULL) {
-			const char *a = pick->original != NULL && strchr(pick->original, '@') != NULL
-					? pick->original : pick->final;
-			if (a == NULL)
-				a = pick->original;
-			if (a != NULL)
-				ctx->bounce_recipient = xstrdup(a);
-			memcpy(status, pick->status, sizeof(status));
-			memcpy(action, pick->action, sizeof(action));
-			if (pick->diag != NULL) {
-				diag = xstrdup(pick->diag);
-				if (status[0] == '\0')
-					find_status(diag, strlen(diag), status, sizeof(status));
-			}
-		}
-		for (int i = 0; i < nr; i++)
-			dsn_rcpt_free(&r[i]);
-		free(r);
+		if (p != NULL && p->data != NULL)
+			take_dsn(ctx, p->data, strnlen(p->data, BOUNCE_MAX_SCAN), status, action, &diag);
+		else
+			take_dsn(ctx, n.text, n.len, status, action, &diag);
 	} else if (kind == BOUNCE_XFR) {
 		ctx->bounce_recipient = clean_addr(mail_header_get(m, "X-Failed-Recipients"));
 	}
+	/* a report rendered as text, or forwarded inside another message */
+	if (ctx->bounce_recipient == NULL && kind != BOUNCE_DSN)
+		take_dsn(ctx, n.text, n.len, status, action, &diag);
 	if (ctx->bounce_recipient == NULL)
 		ctx->bounce_recipient = body_recipient(ctx, &n);
+	for (int i = 0; ctx->bounce_recipient == NULL && i < m->nparts; i++)
+		if (m->parts[i].role == MAIL_PART_MESSAGE && m->parts[i].data != NULL)
+			take_dsn(ctx, m->parts[i].data, strnlen(m->parts[i].data, BOUNCE_MAX_SCAN),
+				 status, action, &diag);
 	if (ctx->bounce_recipient == NULL)
 		ctx->bounce_recipient = subject_recipient(ctx);
 	if (ctx->bounce_recipient == NULL)
-		ctx->bounce_recipient = returned_to(ctx);
+		ctx->bounce_recipient = returned_to(ctx, &n);
 	if (status[0] == '\0')
 		find_status(n.text, notice_cut(&n), status, sizeof(status));
 	if (status[0] == '\0') {

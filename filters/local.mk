@@ -8,3 +8,8 @@ libtagd_a_SOURCES += \
 	filters/sender.c \
 	filters/signature.c filters/signature.h \
 	filters/external.c
+
+check_PROGRAMS += tests/unit/test-filters tests/unit/test-filters-corpus
+tests_unit_test_filters_SOURCES = tests/unit/test-filters.c tests/unit/tap.h
+tests_unit_test_filters_corpus_SOURCES = tests/unit/test-filters-corpus.c tests/unit/tap.h
+TESTS += tests/unit/test-filters tests/unit/test-filters-corpus

@@ -10,9 +10,11 @@
 #include "filters/signature.h"
 #include "filters/filter.h"
 #include "lib/str.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,8 +143,13 @@ static const char *const footer_prefixes[] = {
 	"sent from fastmail", "sent from zoho", "sent from blackberry", "sent with blackberry",
 	"sent via blackberry", "sent from ipad", "sent from iphone", "sent from android",
 	"sent from mobile", "sent from a mobile", "sent from an iphone", "sent using ",
-	"sent via the samsung", "sent on the go", "sent from xfinity",
-	"get outlook for ", "get outlook on ",
+	"sent via the samsung", "sent on the go", "sent from xfinity", "sent wirelessly from my ",
+	"sent from windows mail", "sent from mailbox", "sent with airmail", "sent via mobile",
+	"sent from [mail]", "sent from typeapp", "sent with spark", "sent from spark",
+	"sent from polymail", "sent from superhuman", "sent from edison", "sent from nine",
+	"sent from mymail", "sent from my mail", "sent by galaxy", "sent from a phone",
+	"sent from phone", "sent from mobile", "from my iphone", "from my ipad", "from my android",
+	"get outlook for ", "get outlook on ", "get [outlook for ", "envoyé sans fil par mon ",
 	"envoyé de mon ", "envoyé depuis mon ", "envoyé de l'", "envoyé à partir de ",
 	"envoye de mon ", "envoyé avec ",
 	"gesendet von meinem ", "gesendet vom ", "gesendet mit ", "gesendet von ",
@@ -156,21 +163,46 @@ static const char *const footer_prefixes[] = {
 	"ipadから送信", "androidから送信", "iphone에서 보냄", "feito do meu ",
 };
 
-/* is_footer_line - a mobile or webmail footer, the whole line */
+/* is_footer_line - a mobile or webmail footer, the whole line (it may be
+   wrapped in "(...)", "<<...>>" or "[...]") */
 static int is_footer_line(const struct line *l)
 {
-	if (l->tl == 0 || l->tl > SIG_MAX_FOOTER_LINE)
+	const char *t = l->t;
+	size_t tl = l->tl;
+	while (tl > 0 && (*t == '(' || *t == '<' || *t == '[' || *t == '*' || *t == '_')) {
+		t++;
+		tl--;
+	}
+	if (tl == 0 || tl > SIG_MAX_FOOTER_LINE)
 		return 0;
 	/* German and Dutch put the verb last: "Von meinem iPhone gesendet" */
-	if (starts_ci(l->t, l->tl, "von meinem ") && has_ci(l->t, l->tl, "gesendet"))
+	if ((starts_ci(t, tl, "von meinem ") || starts_ci(t, tl, "diese nachricht wurde von meinem ")) &&
+	    has_ci(t, tl, "gesendet"))
 		return 1;
-	if (starts_ci(l->t, l->tl, "vanaf mijn ") && (has_ci(l->t, l->tl, "verzonden") ||
-						       has_ci(l->t, l->tl, "verstuurd")))
+	if (starts_ci(t, tl, "vanaf mijn ") && (has_ci(t, tl, "verzonden") || has_ci(t, tl, "verstuurd")))
 		return 1;
 	for (size_t i = 0; i < NELEM(footer_prefixes); i++)
-		if (starts_ci(l->t, l->tl, footer_prefixes[i]))
+		if (starts_ci(t, tl, footer_prefixes[i]))
 			return 1;
 	return 0;
+}
+
+/* is_lone_footer - v[i] is "Sent from/with/via ..." standing alone between
+   blank lines (or the piece's ends): a footer of an app not listed above */
+static int is_lone_footer(const struct line *v, int a, int b, int i)
+{
+	static const char *const openers[] = { "sent from ", "sent with ", "sent via ", "sent using ",
+					       "sent by " };
+	const struct line *l = &v[i];
+	if (l->tl == 0 || l->tl > 60)
+		return 0;
+	int opens = 0;
+	for (size_t k = 0; k < NELEM(openers); k++)
+		if (starts_ci(l->t, l->tl, openers[k]))
+			opens = 1;
+	if (!opens || memchr(l->t, ',', l->tl) != NULL || has_ci(l->t, l->tl, ". "))
+		return 0;
+	return (i == a || v[i - 1].tl == 0) && (i + 1 == b || v[i + 1].tl == 0);
 }
 
 /* Legal disclaimers: any one of these (lowercase) makes a paragraph one. */
@@ -219,15 +251,30 @@ static int is_disclaimer_line(const struct line *l)
 	return has_any_ci(l->t, l->tl, disclaimer_markers, NELEM(disclaimer_markers));
 }
 
-/* is_separator_line - "----", "____", "====", "***" */
+/* is_separator_line - "----", "____", "====", "***", "—————" */
 static int is_separator_line(const struct line *l)
 {
 	if (l->tl < 2)
 		return 0;
-	for (size_t i = 0; i < l->tl; i++)
-		if (strchr("-_=*~#. ", l->t[i]) == NULL)
+	const char *p = l->t, *end = l->t + l->tl;
+	while (p < end) {
+		uint32_t cp = utf8_decode(&p, end);
+		if (cp < 0x80 ? strchr("-_=*~#. ", (int)cp) == NULL
+			      : !(cp == 0x2012 || cp == 0x2013 || cp == 0x2014 || cp == 0x2015 ||
+				  cp == 0x2212 || cp == 0x2500 || cp == 0x2501 || cp == 0x2550))
 			return 0;
+	}
 	return 1;
+}
+
+/* is_letter_cp - a non-ASCII code point that is (most likely) a letter:
+   Latin, Greek, Cyrillic and other alphabets, CJK, Hangul; not the
+   punctuation, symbol, arrow, box and emoji blocks */
+static int is_letter_cp(uint32_t cp)
+{
+	return (cp >= 0x00c0 && cp <= 0x1fff && cp != 0x00d7 && cp != 0x00f7) ||
+	       (cp >= 0x3040 && cp <= 0xd7ff) || (cp >= 0xf900 && cp <= 0xfdff) ||
+	       (cp >= 0xfe70 && cp <= 0xfeff) || (cp >= 0x20000 && cp <= 0x3ffff);
 }
 
 /* is_upper_start - a word that opens with a capital, or with a non-ASCII
@@ -255,11 +302,16 @@ static int is_name_words(const char *s, size_t n)
 			i++;
 		size_t wl = i - ws;
 		const char *w = s + ws;
-		for (size_t k = 0; k < wl; k++) {
-			unsigned char c = (unsigned char)w[k];
-			if (!(isalpha(c) || c >= 0x80 || c == '.' || c == '-' || c == '\''))
+		int letters = 0;
+		for (const char *q = w, *qe = w + wl; q < qe;) {
+			uint32_t cp = utf8_decode(&q, qe);
+			if (cp < 0x80 ? isalpha((int)cp) : is_letter_cp(cp))
+				letters++;
+			else if (cp != '.' && cp != '-' && cp != '\'' && cp != 0x2019)
 				return 0;
 		}
+		if (letters == 0)
+			return 0;
 		words++;
 		if (is_upper_start((unsigned char)w[0]))
 			caps++;
@@ -434,9 +486,10 @@ static int contact_block(const struct line *v, int a, int b)
 			if (all && (k < b || rest) && b - k + 1 <= SIG_MAX_BLOCK_LINES)
 				return k;
 		}
-		/* only closings and a short first name may stand above the name */
+		/* only closings, a short first name and rules may stand above the name */
 		int rest2;
-		if (!is_closing_line(&v[k]) && !(is_name_line(&v[k], &rest2) && v[k].tl <= 20))
+		if (!is_closing_line(&v[k]) && !is_separator_line(&v[k]) &&
+		    !(is_name_line(&v[k], &rest2) && v[k].tl <= 20))
 			return -1;
 	}
 	return -1;
@@ -495,7 +548,7 @@ static void strip_lines(struct line *v, int a, int b)
 		v[j].cut = 0;
 	/* mobile footers, wherever they stand */
 	for (int i = a; i < b; i++)
-		if (!v[i].cut && is_footer_line(&v[i]))
+		if (!v[i].cut && (is_footer_line(&v[i]) || is_lone_footer(v, a, b, i)))
 			v[i].cut = 1;
 	/* trailing paragraphs, from the end */
 	int end = b - 1, cut_from = -1;
@@ -514,9 +567,15 @@ static void strip_lines(struct line *v, int a, int b)
 		}
 		int k = contact_block(v, start, end);
 		if (k >= 0) {
-			cut_from = k;
-			if (k > start)
+			/* rules above the name go with it */
+			int j = start;
+			while (j < k && is_separator_line(&v[j]))
+				j++;
+			if (j < k) {
+				cut_from = k;
 				break;  /* a closing stands above it: the author's own words */
+			}
+			cut_from = start;
 			end = start - 1;
 			continue;
 		}
