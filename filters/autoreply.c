@@ -90,6 +90,7 @@ static const char *ooo_subject(const char *subject)
 	return NULL;
 }
 
+/* has_part - m has a leaf part of that type */
 static int has_part(const struct mail_msg *m, const char *type)
 {
 	for (int i = 0; i < m->nparts; i++)

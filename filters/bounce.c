@@ -174,12 +174,13 @@ static int local_part_is(const char *addr, const char *const *names, size_t n)
 	return 0;
 }
 
-/* is_report_part - a part that is a delivery or feedback report of that type */
+/* is_part_type - the part has that content type */
 static int is_part_type(const struct mail_part *p, const char *type)
 {
 	return p->content_type != NULL && str_casecmp(p->content_type, type) == 0;
 }
 
+/* find_part - the first leaf part of type (or of type2, if given); NULL if none */
 static const struct mail_part *find_part(const struct mail_msg *m, const char *type,
 					 const char *type2)
 {
@@ -199,6 +200,7 @@ struct notice {
 	size_t len;
 };
 
+/* notice_build - the notification text of m, capped at BOUNCE_MAX_SCAN */
 static void notice_build(const struct mail_msg *m, struct notice *n)
 {
 	struct buf b;
@@ -218,6 +220,7 @@ static void notice_build(const struct mail_msg *m, struct notice *n)
 	n->lower = lower_copy(n->text, n->len);
 }
 
+/* notice_free - release a notice_build() result */
 static void notice_free(struct notice *n)
 {
 	xfree(&n->text);
@@ -262,6 +265,7 @@ static int null_return_path(const struct mail_msg *m)
 	return strncmp(v, "<>", 2) == 0 || v[0] == '\0';
 }
 
+/* auto_submitted - an Auto-Submitted header other than "no" */
 static int auto_submitted(const struct mail_msg *m)
 {
 	const char *v = mail_header_get(m, "Auto-Submitted");
@@ -380,6 +384,7 @@ static int is_local_char(unsigned char c)
 	return isalnum(c) || (c != 0 && strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
+/* is_domain_char - a character of a domain name */
 static int is_domain_char(unsigned char c)
 {
 	return isalnum(c) || c == '.' || c == '-';
@@ -537,6 +542,7 @@ static int starts_any(const char *s, size_t l, const char *const *words, size_t 
 	return 0;
 }
 
+/* line_has_any - the lowercase line s[0..l) holds one of the words (its first 511 bytes) */
 static int line_has_any(const char *s, size_t l, const char *const *words, size_t n)
 {
 	char tmp[512];
@@ -786,6 +792,7 @@ struct dsn_rcpt {
 	char *diag;             /* Diagnostic-Code, unfolded */
 };
 
+/* dsn_rcpt_free - release one parsed recipient block */
 static void dsn_rcpt_free(struct dsn_rcpt *r)
 {
 	xfree(&r->final);

@@ -77,6 +77,7 @@ static void first_line(const struct buf *out, char *line, size_t size)
 	line[n] = '\0';
 }
 
+/* set_nonblock - O_NONBLOCK on fd */
 static void set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -84,6 +85,7 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* close_fd - close *fd if open and mark it closed */
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -92,19 +94,33 @@ static void close_fd(int *fd)
 }
 
 /* child_exec - in the child: stdin, stdout, stderr from the pipes, default
-   signals, own process group, then the program; never returns */
-static void child_exec(char **argv, int in_fd, int out_fd, int err_fd)
+   signals, own process group, then the program; never returns. Only
+   async-signal-safe calls here (the daemon has threads): a failure to
+   start is reported as its errno through exec_fd, which exec closes. */
+static void child_exec(char **argv, int in_fd, int out_fd, int err_fd, int exec_fd)
 {
 	setpgid(0, 0);
-	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-		_exit(127);
-	closefrom(3);
+	/* first out of the way of 0..3 (a daemon may have closed its stdio) */
+	int fds[4] = { in_fd, out_fd, err_fd, exec_fd };
+	for (int i = 0; i < 4; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD, 10)) < 0)
+			goto fail;
+	exec_fd = fds[3];
+	for (int i = 0; i < 4; i++)
+		if (dup2(fds[i], i) < 0)
+			goto fail;
+	exec_fd = 3;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	closefrom(4);
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
-	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+fail:;
+	int e = errno;
+	ssize_t w = write(exec_fd, &e, sizeof(e));
+	(void)w;
 	_exit(127);
 }
 
@@ -130,7 +146,7 @@ static void read_some(int *fd, struct buf *b)
 }
 
 struct run_result {
-	int started;            /* the child was forked */
+	int started;            /* the program is running (exec succeeded) */
 	int timed_out;
 	int status;             /* waitpid status, valid when exited */
 	int exited;             /* waitpid reported it */
@@ -141,12 +157,13 @@ struct run_result {
 static void run_program(char **argv, const char *raw, size_t rawlen, int timeout_ms,
 			struct buf *out, struct buf *err, struct run_result *res)
 {
-	int in[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	memset(res, 0, sizeof(*res));
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    pipe2(ex, O_CLOEXEC) < 0) {
 		res->err = errno;
 		close_fd(&in[0]), close_fd(&in[1]), close_fd(&po[0]), close_fd(&po[1]);
-		close_fd(&pe[0]), close_fd(&pe[1]);
+		close_fd(&pe[0]), close_fd(&pe[1]), close_fd(&ex[0]), close_fd(&ex[1]);
 		return;
 	}
 	/* a program that exits without reading its input must not kill us
@@ -162,19 +179,34 @@ static void run_program(char **argv, const char *raw, size_t rawlen, int timeout
 	if (pid < 0) {
 		res->err = errno;
 		close_fd(&in[0]), close_fd(&in[1]), close_fd(&po[0]), close_fd(&po[1]);
-		close_fd(&pe[0]), close_fd(&pe[1]);
+		close_fd(&pe[0]), close_fd(&pe[1]), close_fd(&ex[0]), close_fd(&ex[1]);
 		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return;
 	}
 	if (pid == 0)
-		child_exec(argv, in[0], po[1], pe[1]);
+		child_exec(argv, in[0], po[1], pe[1], ex[1]);
 	/* the parent also puts the child in its group, so a kill of the group
 	   cannot miss it whichever of the two runs first */
 	setpgid(pid, pid);
-	res->started = 1;
 	close_fd(&in[0]);
 	close_fd(&po[1]);
 	close_fd(&pe[1]);
+	close_fd(&ex[1]);
+	/* end of file: the program runs; an errno: it could not be started */
+	int exec_err = 0;
+	ssize_t got;
+	while ((got = read(ex[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)
+		;
+	close_fd(&ex[0]);
+	if (got == (ssize_t)sizeof(exec_err)) {
+		res->err = exec_err;
+		while (waitpid(pid, &res->status, 0) < 0 && errno == EINTR)
+			;
+		close_fd(&in[1]), close_fd(&po[0]), close_fd(&pe[0]);
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+		return;
+	}
+	res->started = 1;
 	set_nonblock(in[1]);
 	set_nonblock(po[0]);
 	set_nonblock(pe[0]);
@@ -276,7 +308,7 @@ static enum filter_verdict external_run(struct filter_ctx *ctx)
 	first_line(&err, eline, sizeof(eline));
 	enum filter_verdict v = FILTER_CONTINUE;
 	if (!res.started) {
-		v = filter_decide(ctx, CLASS_HELD, "external filter: cannot start %s: %s", argv[0],
+		v = filter_decide(ctx, CLASS_HELD, "external filter: cannot run %s: %s", argv[0],
 				  strerror(res.err));
 	} else if (res.timed_out) {
 		v = filter_decide(ctx, CLASS_HELD, "external filter: %s timed out after %d ms",
@@ -297,8 +329,6 @@ static enum filter_verdict external_run(struct filter_ctx *ctx)
 		else if (code == 2)
 			v = filter_decide(ctx, CLASS_REJECTED, "external filter: %s",
 					  line[0] != '\0' ? line : "rejected (exit 2)");
-		else if (code == 127 && eline[0] != '\0')
-			v = filter_decide(ctx, CLASS_HELD, "external filter: %s", eline);
 		else
 			v = filter_decide(ctx, CLASS_HELD, "external filter: %s exited %d%s%s", argv[0],
 					  code, eline[0] != '\0' ? ": " : "", eline);

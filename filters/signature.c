@@ -41,7 +41,7 @@ struct line {
 	int keep;               /* protected: quote, attribution, header block */
 };
 
-/* is_space_at - ASCII blank or a UTF-8 no-break space at s (its length, or 0) */
+/* space_at - ASCII blank or a UTF-8 no-break space at s (its length, or 0) */
 static size_t space_at(const char *s, size_t n)
 {
 	if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\f' || s[0] == '\v'))
@@ -51,6 +51,7 @@ static size_t space_at(const char *s, size_t n)
 	return 0;
 }
 
+/* trim_line - set l->t, l->tl: the line without outer blanks and no-break spaces */
 static void trim_line(struct line *l)
 {
 	const char *s = l->s, *e = l->s + l->len;
@@ -117,6 +118,7 @@ static int has_ci(const char *s, size_t n, const char *needle)
 	return 0;
 }
 
+/* has_any_ci - s[0..n) holds one of the words, ignoring ASCII case */
 static int has_any_ci(const char *s, size_t n, const char *const *words, size_t nw)
 {
 	for (size_t i = 0; i < nw; i++)
@@ -125,6 +127,7 @@ static int has_any_ci(const char *s, size_t n, const char *const *words, size_t 
 	return 0;
 }
 
+/* starts_ci - s[0..n) opens with prefix, ignoring ASCII case */
 static int starts_ci(const char *s, size_t n, const char *prefix)
 {
 	size_t m = strlen(prefix);
@@ -227,15 +230,14 @@ static const char *const disclaimer_markers[] = {
 	"questo messaggio e i suoi allegati",
 };
 
-/* Mailing-list and service footers (lowercase). */
+/* Mailing-list and service footers: openings of a footer's lines (lowercase). */
 static const char *const list_footer_markers[] = {
 	"you are receiving this because you", "you received this message because you",
 	"you are receiving this email because", "you are receiving this e-mail because",
 	"you received this email because", "you're receiving this because",
 	"you are receiving this message because", "to unsubscribe from this group",
 	"reply to this email directly, view it on", "view it on github",
-	"mailman/listinfo", "/listinfo/", "manage your subscription",
-	"click here to unsubscribe", "to stop receiving these emails",
+	"manage your subscription", "click here to unsubscribe", "to stop receiving these emails",
 	"unsubscribe from this list", "update your email preferences",
 };
 
@@ -246,6 +248,7 @@ static int is_list_footer_line(const struct line *l)
 	       starts_ci(l->t, l->tl, "to unsubscribe") || starts_ci(l->t, l->tl, "unsubscribe:");
 }
 
+/* is_disclaimer_line - a line of a legal disclaimer */
 static int is_disclaimer_line(const struct line *l)
 {
 	return has_any_ci(l->t, l->tl, disclaimer_markers, NELEM(disclaimer_markers));
@@ -414,7 +417,7 @@ static int is_sig_line(const struct line *l)
 	return is_title_line(l->t, l->tl);
 }
 
-/* name_line - the line opens with a name: alone, or followed by ", PhD" or
+/* is_name_line - the line opens with a name: alone, or followed by ", PhD" or
    " | Title" that reads as a title line. *rest_r is 1 when such a title
    follows on the same line. */
 static int is_name_line(const struct line *l, int *rest_r)
@@ -455,6 +458,7 @@ static const char *const closings[] = {
 	"s pozdravem", "с уважением",
 };
 
+/* is_closing_line - a valediction ("Best,", "Thanks for reading,") */
 static int is_closing_line(const struct line *l)
 {
 	if (l->tl == 0 || l->tl > 60)
@@ -495,17 +499,46 @@ static int contact_block(const struct line *v, int a, int b)
 	return -1;
 }
 
-/* para_is_trailer - a disclaimer, list footer or separator paragraph */
+/* Openings of disclaimer paragraphs (lowercase). */
+static const char *const disclaimer_openers[] = {
+	"confidential", "this e-mail", "this email", "this message", "this communication",
+	"this electronic", "this transmission", "the content of this", "the contents of this",
+	"the information", "the views", "the opinions", "views expressed", "any views",
+	"all views", "opinions expressed", "statements and opinions", "disclaimer",
+	"notice:", "legal notice", "important:", "caution:", "privileged", "if you are not",
+	"if you have received", "please consider the environment", "diese e-mail", "dieses e-mail",
+	"ce message", "ce courriel", "este mensaje", "este correo", "questo messaggio",
+};
+
+/* para_is_trailer - a disclaimer, list footer or separator paragraph. A
+   disclaimer paragraph opens with a disclaimer's words and holds one of
+   its phrases, so a comment that ends in such a sentence is not taken for
+   one; a list footer is a line that opens with a footer's words, or a lone
+   unsubscribe URL. */
 static int para_is_trailer(const struct line *v, int a, int b)
 {
-	int sep = 1;
+	int sep = 1, marker = 0;
 	for (int k = a; k <= b; k++) {
-		if (is_disclaimer_line(&v[k]) || is_list_footer_line(&v[k]))
+		const struct line *l = &v[k];
+		for (size_t i = 0; i < NELEM(list_footer_markers); i++)
+			if (starts_ci(l->t, l->tl, list_footer_markers[i]))
+				return 1;
+		if (starts_ci(l->t, l->tl, "to unsubscribe") || starts_ci(l->t, l->tl, "unsubscribe:"))
 			return 1;
-		if (!is_separator_line(&v[k]))
+		if (l->tl > 0 && memchr(l->t, ' ', l->tl) == NULL &&
+		    (has_ci(l->t, l->tl, "listinfo") || has_ci(l->t, l->tl, "unsubscribe")))
+			return 1;
+		if (is_disclaimer_line(l))
+			marker = 1;
+		if (!is_separator_line(l))
 			sep = 0;
 	}
-	return sep;
+	if (sep)
+		return 1;
+	for (size_t i = 0; marker && i < NELEM(disclaimer_openers); i++)
+		if (starts_ci(v[a].t, v[a].tl, disclaimer_openers[i]))
+			return 1;
+	return 0;
 }
 
 /* dash_delimiter - "-- " (2), a bare "--" (1), else 0 */
@@ -525,15 +558,23 @@ static void strip_lines(struct line *v, int a, int b)
 		if (d == 0)
 			continue;
 		if (d == 1) {
-			int nonblank = 0, toolong = 0;
+			/* a bare "--" may also part a comment's points: only a short
+			   block of signature-like lines after it is a signature */
+			int nonblank = 0, prose = 0;
 			for (int j = i + 1; j < b; j++) {
-				if (v[j].tl > 0)
-					nonblank++;
-				if (v[j].tl > 2 * SIG_MAX_SIG_LINE && !is_disclaimer_line(&v[j]) &&
-				    !is_list_footer_line(&v[j]))
-					toolong = 1;
+				const struct line *l = &v[j];
+				int rest;
+				if (l->tl == 0)
+					continue;
+				nonblank++;
+				if (is_sig_line(l) || is_closing_line(l) || is_name_line(l, &rest) ||
+				    is_list_footer_line(l))
+					continue;
+				char last = l->t[l->tl - 1];
+				if (l->tl > 60 || last == '.' || last == '?' || last == '!' || last == ':')
+					prose = 1;
 			}
-			if (nonblank == 0 || nonblank > SIG_MAX_DASH_BLOCK || toolong)
+			if (nonblank == 0 || nonblank > SIG_MAX_DASH_BLOCK || prose)
 				continue;
 		}
 		for (int j = i; j < b; j++)
@@ -657,6 +698,7 @@ static int ends_colon(const struct line *l)
 	return l->tl >= 3 && memcmp(l->t + l->tl - 3, "\xef\xbc\x9a", 3) == 0;
 }
 
+/* is_attribution_line - "On ... wrote:" and its translations; "---- X wrote ----" */
 static int is_attribution_line(const struct line *l)
 {
 	if (l->tl == 0 || l->tl > SIG_MAX_ATTRIBUTION)
@@ -673,6 +715,7 @@ static const char *const attribution_openers[] = {
 	"on ", "le ", "am ", "el ", "il ", "op ", "den ", "w dniu ", "em ", "dne ", "в ", "在",
 };
 
+/* is_attribution_opener - the first line of an attribution that wrapped */
 static int is_attribution_opener(const struct line *l)
 {
 	for (size_t i = 0; i < NELEM(attribution_openers); i++)
@@ -718,6 +761,7 @@ static const char *const header_names[] = {
 	"temat:", "тема:", "lähetetty:", "aihe:", "vastaanottaja:",
 };
 
+/* starts_any - the trimmed line opens with one of the names, ignoring ASCII case */
 static int starts_any(const struct line *l, const char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
