@@ -123,11 +123,9 @@ static int all_blank(const char *s, size_t n)
 /* ci_prefix - s starts with pat (pat lowercase; ASCII compared without case) */
 static int ci_prefix(const char *s, size_t n, const char *pat)
 {
-	size_t m = strlen(pat);
-	if (m > n)
-		return 0;
-	for (size_t i = 0; i < m; i++)
-		if (lc((unsigned char)s[i]) != (unsigned char)pat[i])
+	size_t i = 0;
+	for (; pat[i]; i++)
+		if (i >= n || lc((unsigned char)s[i]) != (unsigned char)pat[i])
 			return 0;
 	return 1;
 }
@@ -135,18 +133,23 @@ static int ci_prefix(const char *s, size_t n, const char *pat)
 /* ci_eq - s equals pat without ASCII case */
 static int ci_eq(const char *s, size_t n, const char *pat)
 {
-	return strlen(pat) == n && ci_prefix(s, n, pat);
+	size_t i = 0;
+	for (; pat[i]; i++)
+		if (i >= n || lc((unsigned char)s[i]) != (unsigned char)pat[i])
+			return 0;
+	return i == n;
 }
 
 /* ci_find - offset of pat in s (ASCII case ignored), -1 if absent */
 static long ci_find(const char *s, size_t n, const char *pat)
 {
-	size_t m = strlen(pat);
-	if (m == 0 || m > n)
-		return -1;
 	int f = (unsigned char)pat[0];
-	for (size_t i = 0; i + m <= n; i++) {
-		if (lc((unsigned char)s[i]) != f)
+	if (f == 0)
+		return -1;
+	int F = f >= 'a' && f <= 'z' ? f - 32 : f;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c != f && c != F)
 			continue;
 		if (ci_prefix(s + i, n - i, pat))
 			return (long)i;
@@ -258,8 +261,10 @@ static enum attr_strength attribution_text(const char *s, size_t n)
 			return ATTR_STRONG;
 		return ATTR_NONE;
 	}
-	int at = memchr(s, '@', n) != NULL;
 	int digit_start = is_digit((unsigned char)s[0]);
+	if (!digit_start && !ends_with_colon(s, n))
+		return ATTR_NONE;
+	int at = memchr(s, '@', n) != NULL;
 	if (!ends_with_colon(s, n)) {
 		/* Gmail with a date first and the colon lost: "2011/4/7 Name
 		   <a@b>", "2016-03-03 17:21 GMT+01:00 Some One" */
@@ -287,7 +292,7 @@ static const char *const original_phrases[] = {
 	"opprinnelig melding", "ursprungligt meddelande", "alkuperäinen viesti",
 	"wiadomość oryginalna", "oryginalna wiadomość", "původní zpráva",
 	"исходное сообщение", "mensagem original", "eredeti üzenet",
-	"originalnachricht", "antwort nachricht", "reply message", "original e-mail", "original email",
+	"originalnachricht", "antwort nachricht", "reply message", "previous replies", "original e-mail", "original email",
 	NULL
 };
 
@@ -332,12 +337,22 @@ static enum sep_kind separator_line(const char *s, size_t n)
 	trim_span(&s, &n);
 	if (n < 3 || n > HEADER_MAX_LINE)
 		return SEP_NONE;
-	for (int i = 0; reply_above[i]; i++)
-		if (ci_find(s, n, reply_above[i]) >= 0)
-			return SEP_ORIGINAL;
-	for (int i = 0; forward_lines[i]; i++)
-		if (ci_eq(s, n, forward_lines[i]))
-			return SEP_FORWARD;
+	unsigned char c0 = (unsigned char)s[0];
+	int marked = c0 == '-' || c0 == '_' || c0 == '=' || c0 == '*' || c0 == '#' || c0 == '~' ||
+		     c0 == '<' || c0 == '[' || c0 == '(';
+	/* separators are short or start with a rule character */
+	if (!marked && n > 80)
+		return SEP_NONE;
+	if ((marked && n <= 100) || n <= 40)
+		for (int i = 0; reply_above[i]; i++)
+			if (ci_find(s, n, reply_above[i]) >= 0)
+				return SEP_ORIGINAL;
+	if (!marked) {
+		for (int i = 0; forward_lines[i]; i++)
+			if (ci_eq(s, n, forward_lines[i]))
+				return SEP_FORWARD;
+		return SEP_NONE;
+	}
 	size_t lead = 0, trail = 0;
 	const char *t = s;
 	size_t m = n;
@@ -626,6 +641,19 @@ static void classify(struct qline *L, int n)
 		L[i].kind = L[i].depth > 0 ? LK_QUOTE : LK_NEW;
 		L[i].eff = L[i].depth;
 	}
+	/* a lone line that starts two or more levels deep, with the author's
+	   text right above and below it, is text, not a quote (">>> see
+	   http://x <<<"): clients open a quote one level at a time */
+	for (int i = 1; i + 1 < n; i++) {
+		if (L[i].depth >= 2 && L[i - 1].depth == 0 && !L[i - 1].blank && L[i + 1].depth == 0 &&
+		    !L[i + 1].blank) {
+			L[i].kind = LK_NEW;
+			L[i].eff = 0;
+			L[i].depth = 0;
+			L[i].c = L[i].p;
+			L[i].clen = L[i].len;
+		}
+	}
 	/* a line broken out of a quote by a client ("(http://x) >") */
 	for (int i = 1; i + 1 < n; i++) {
 		if (L[i].depth != 0 || L[i].blank || L[i - 1].depth == 0 || L[i + 1].depth == 0 ||
@@ -649,7 +677,9 @@ static void classify(struct qline *L, int n)
 			if (q->kind == LK_NEW)
 				q->kind = LK_QUOTE;
 		}
-		if (q->blank || q->clen > HEADER_MAX_LINE) {
+		/* below the start of an unmarked quote everything is quoted:
+		   headers there need no finding */
+		if (q->blank || q->clen > HEADER_MAX_LINE || region >= 0) {
 			i++;
 			continue;
 		}

@@ -114,42 +114,80 @@ static const char *skip_marker(const char *p, const char *end)
 	return p;
 }
 
+/* ascii_class - for bytes below 0x80: 1 letter or digit, 2 apostrophe, 0 other */
+static const unsigned char ascii_class[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+	['\''] = 2, ['`'] = 2,
+};
+
+/* next_char - the next code point (ASCII without decoding) */
+static uint32_t next_char(const char **p, const char *end)
+{
+	unsigned char c = (unsigned char)**p;
+	if (c < 0x80) {
+		(*p)++;
+		return c;
+	}
+	return utf8_decode(p, end);
+}
+
 /* next_word - the hash of the next word, 0 at the end */
 static int next_word(struct words *w, uint64_t *h_r)
 {
-	while (w->p < w->end) {
-		const char *m = skip_marker(w->p, w->end);
-		if (m != w->p) {
-			w->p = m;
+	const char *end = w->end;
+	while (w->p < end) {
+		unsigned char b0 = (unsigned char)*w->p;
+		if (b0 == '[' || b0 == 0xc2) {
+			const char *m = skip_marker(w->p, end);
+			if (m != w->p) {
+				w->p = m;
+				continue;
+			}
+		}
+		if (b0 < 0x80 && ascii_class[b0] != 1) {
+			w->p++;
 			continue;
 		}
 		const char *save = w->p;
-		uint32_t c = utf8_decode(&w->p, w->end);
+		uint32_t c = next_char(&w->p, end);
 		if (!cp_word(c))
 			continue;
 		uint64_t h = FNV_OFFSET;
 		if (cp_cjk(c)) {
-			char b[4];
-			size_t n = utf8_encode(c, b);
-			for (size_t i = 0; i < n; i++)
-				h = (h ^ (unsigned char)b[i]) * FNV_PRIME;
-			*h_r = h;
+			*h_r = (h ^ c) * FNV_PRIME;
 			return 1;
 		}
 		w->p = save;
-		while (w->p < w->end) {
+		while (w->p < end) {
+			unsigned char b = (unsigned char)*w->p;
+			if (b < 0x80) {
+				unsigned char k = ascii_class[b];
+				if (k == 0)
+					break;
+				w->p++;
+				if (k == 2)
+					continue;   /* apostrophes join: "can't" = "cant" */
+				h = (h ^ (uint32_t)(b >= 'A' && b <= 'Z' ? b + 32 : b)) * FNV_PRIME;
+				continue;
+			}
 			const char *at = w->p;
-			c = utf8_decode(&w->p, w->end);
+			c = utf8_decode(&w->p, end);
 			if (cp_apostrophe(c))
 				continue;
 			if (!cp_word(c) || cp_cjk(c)) {
 				w->p = at;
 				break;
 			}
-			char b[4];
-			size_t n = utf8_encode(cp_lower(c), b);
-			for (size_t i = 0; i < n; i++)
-				h = (h ^ (unsigned char)b[i]) * FNV_PRIME;
+			h = (h ^ cp_lower(c)) * FNV_PRIME;
 		}
 		*h_r = h;
 		return 1;
@@ -865,6 +903,42 @@ static int split_sections(const struct thread_index *x, const char *t, size_t le
 
 /* ---- building comments ------------------------------------------------- */
 
+/* strip_tail - text into out with the signature stage's rules applied to
+   its tail: the trailing paragraphs of short lines (at most SIG_TAIL_LINES
+   non-blank lines of at most SIG_TAIL_LINE bytes). Signature, contact and
+   footer blocks are made of short lines at the end; prose stops the walk
+   anyway. Bounding what the stage looks at keeps threading fast; long
+   disclaimers are cut by our own rules (quote_signoff_cut). */
+#define SIG_TAIL_LINES 16
+#define SIG_TAIL_LINE  120
+static void strip_tail(const char *text, size_t len, struct buf *out)
+{
+	size_t at = len;        /* start of the tail, a paragraph start */
+	size_t b = len;
+	int lines = 0;
+	while (b > 0) {
+		/* the line ending at b */
+		size_t ls = b - 1;
+		while (ls > 0 && text[ls - 1] != '\n')
+			ls--;
+		int blank = 1;
+		for (size_t k = ls; k < b; k++)
+			if (text[k] != ' ' && text[k] != '\t' && text[k] != '\n' && text[k] != '\r')
+				blank = 0;
+		if (!blank && (++lines > SIG_TAIL_LINES || b - ls > SIG_TAIL_LINE))
+			break;
+		if (blank || ls == 0)
+			at = ls;  /* a paragraph boundary within bounds */
+		b = ls;
+	}
+	buf_append(out, text, at);
+	if (at < len) {
+		char *tail = xmemdup0(text + at, len - at);
+		signature_strip(tail, out, NULL);
+		free(tail);
+	}
+}
+
 struct builder {
 	struct thread_result *r;
 	int cap;
@@ -873,7 +947,7 @@ struct builder {
 };
 
 /* author_block - where the last block starts when it opens with the
-   author's own name ("Ana", "Ana Ruiz"); len if it does not */
+   author's own name ("Ana", "Ana Ruiz"); n if it does not */
 static size_t author_block(const char *s, size_t n, const char *author)
 {
 	if (!author || !*author)
@@ -915,14 +989,8 @@ static char *tidy(const char *s, size_t n, const char *author, int strip_greetin
 		s += g;
 		n -= g;
 	}
-	/* the signature stage's rules, then ours (sign-off and name blocks) */
-	char *piece = xmemdup0(s, n);
-	struct buf sb;
-	buf_init(&sb, 0);
-	signature_strip(piece, &sb, NULL);
-	free(piece);
-	const char *t = buf_cstr(&sb);
-	size_t tl = sb.len;
+	const char *t = s;
+	size_t tl = n;
 	for (int round = 0; round < 4; round++) {
 		size_t k = quote_signoff_cut(t, tl, SIGNOFF_COMMENT);
 		size_t b = author_block(t, k, author);
@@ -947,7 +1015,6 @@ static char *tidy(const char *s, size_t n, const char *author, int strip_greetin
 			buf_putc(&out, '\n');
 		off += l + (nl ? 1 : 0);
 	}
-	buf_free(&sb);
 	size_t len = out.len;
 	char *r = buf_steal(&out, NULL);
 	while (len > 0 && (r[len - 1] == '\n' || r[len - 1] == ' '))
@@ -1054,8 +1121,14 @@ int thread_extract(const struct thread_input *in, struct thread_result *r)
 		}
 		gstart = i + 1;
 
-		const char *t = segs[i].text;
-		size_t tl = quote_signoff_cut(t, strlen(t), SIGNOFF_COMMENT);
+		/* our sign-off rules, the signature stage's on what is left,
+		   ours again (a closing above a contact block) */
+		struct buf sb;
+		buf_init(&sb, 0);
+		const char *st = segs[i].text;
+		strip_tail(st, quote_signoff_cut(st, strlen(st), SIGNOFF_COMMENT), &sb);
+		const char *t = buf_cstr(&sb);
+		size_t tl = quote_signoff_cut(t, sb.len, SIGNOFF_COMMENT);
 		struct piece *pv = NULL;
 		int npc = split_sections(x, t, tl, &pv);
 		for (int k = 0; k < npc; k++) {
@@ -1092,6 +1165,7 @@ int thread_extract(const struct thread_input *in, struct thread_result *r)
 			}
 		}
 		free(pv);
+		buf_free(&sb);
 		anchor_clear(&a);
 	}
 	if (b.truncated)
