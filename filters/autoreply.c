@@ -9,7 +9,10 @@
    filter_is_bounce() recognizes to the bounce stage, so the result does not
    depend on the order of the two stages. X-Auto-Response-Suppress is not a
    reason: Exchange sets it on ordinary mail that people write. Read
-   receipts (message/disposition-notification) are auto-replies too. */
+   receipts (message/disposition-notification) are auto-replies too. Apple
+   Mail's unsubscribe request (X-Apple-Unsubscribe, sent to our
+   List-Unsubscribe address and marked Auto-Submitted) is let through: it
+   is the person asking to leave. */
 #include "filters/filter.h"
 #include "lib/str.h"
 
@@ -106,6 +109,11 @@ static enum filter_verdict autoreply_run(struct filter_ctx *ctx)
 	char t[64];
 	const char *v;
 	if (m == NULL || filter_is_bounce(ctx))
+		return FILTER_CONTINUE;
+	/* Apple Mail's "unsubscribe": the person's own request, sent by their
+	   mail program to our List-Unsubscribe address (+leave), marked
+	   Auto-Submitted; the TAG layer must see it to honour it */
+	if ((v = mail_header_get(m, "X-Apple-Unsubscribe")) != NULL && str_istarts(v, "true"))
 		return FILTER_CONTINUE;
 
 	if ((v = mail_header_get(m, "Auto-Submitted")) != NULL) {

@@ -9,8 +9,7 @@
    What counts as a bounce, strongest first:
    - a multipart/report of type delivery-status or feedback-report, or a
      message/delivery-status (or feedback-report) part anywhere; Hotmail's
-     older complaint format; Apple Mail's unsubscribe request (a feedback
-     of its own: the participant asked to stop, through List-Unsubscribe);
+     older complaint format;
    - an X-Failed-Recipients header (Exim), an Amazon SES notification;
    - mail from MAILER-DAEMON;
    - mail from another mailer address (postmaster, "Mail Delivery System",
@@ -46,7 +45,6 @@ enum bounce_kind {
 	BOUNCE_DSN,             /* delivery-status report */
 	BOUNCE_ARF,             /* feedback report */
 	BOUNCE_JMRP,            /* Hotmail's complaint: the reported message enclosed */
-	BOUNCE_UNSUBSCRIBE,     /* Apple Mail's unsubscribe request (feedback, not a comment) */
 	BOUNCE_SES,             /* Amazon SES/SNS JSON notification */
 	BOUNCE_XFR,             /* X-Failed-Recipients */
 	BOUNCE_MAILER,          /* from MAILER-DAEMON */
@@ -313,11 +311,6 @@ static enum bounce_kind detect(const struct mail_msg *m, const struct notice *n,
 	if (enclosed_header(m, "X-HmXmrOriginalRecipient:") != NULL) {
 		*why_r = "feedback report (Hotmail complaint)";
 		return BOUNCE_JMRP;
-	}
-	const char *au = mail_header_get(m, "X-Apple-Unsubscribe");
-	if (au != NULL && str_istarts(au, "true")) {
-		*why_r = "feedback report (unsubscribe request)";
-		return BOUNCE_UNSUBSCRIBE;
 	}
 	if ((rt != NULL && (str_casecmp(rt, "delivery-status") == 0 ||
 			    str_casecmp(rt, "global-delivery-status") == 0)) ||
@@ -1066,16 +1059,14 @@ static enum filter_verdict bounce_run(struct filter_ctx *ctx)
 	xfree(&ctx->bounce_status);
 	ctx->bounce_permanent = 0;
 
-	if (kind == BOUNCE_ARF || kind == BOUNCE_JMRP || kind == BOUNCE_UNSUBSCRIBE) {
+	if (kind == BOUNCE_ARF || kind == BOUNCE_JMRP) {
 		if (kind == BOUNCE_ARF) {
 			ctx->bounce_recipient = arf_recipient(m);
-		} else if (kind == BOUNCE_JMRP) {
+		} else {
 			const char *v = enclosed_header(m, "X-HmXmrOriginalRecipient:");
 			char *line = xstrndup(v, strcspn(v, "\r\n"));
 			ctx->bounce_recipient = clean_addr(line);
 			free(line);
-		} else if (m->from.addr != NULL) {
-			ctx->bounce_recipient = xstrdup(m->from.addr);
 		}
 		notice_free(&n);
 		return filter_decide(ctx, CLASS_BOUNCE, "%s", why);
