@@ -1,5 +1,5 @@
-/* <config.h>, not "config.h": src/tag/config.h (tagd.conf) would be found first */
-#include <config.h>
+/* call - the launch call's iMIP objects out, REPLY/COUNTER in (see call.h) */
+#include "config.h"
 #include "tag/call.h"
 #include "tag/tz.h"
 #include "lib/buf.h"
@@ -45,8 +45,7 @@ int call_init(const char **error_r)
 	if (icaltimezone_get_utc_timezone() == NULL)
 		return fail(error_r, "libical has no UTC zone");
 	struct icaltimetype tt;
-	if (!tz_name_ok("America/New_York") || tz_wall("America/New_York", 1531756800, &tt) < 0 ||
-	    tt.hour != 12)
+	if (!tz_name_ok("Etc/GMT+5") || tz_wall("Etc/GMT+5", 1531756800, &tt) < 0 || tt.hour != 11)
 		return fail(error_r, "the system time zone data is missing or unreadable "
 			    "(is the tzdata package installed?)");
 	return 0;
@@ -178,13 +177,79 @@ static const char *first_error(icalcomponent *c)
 /* date_fields_ok - libical takes month 13 and hour 25 (ICALENDAR.md §4.6) */
 static int date_fields_ok(const struct icaltimetype *t)
 {
-	if (t->year < 1970 || t->year > 9999 || t->month < 1 || t->month > 12 ||
+	if (t->year < CALL_MIN_YEAR || t->year > CALL_MAX_YEAR || t->month < 1 || t->month > 12 ||
 	    t->day < 1 || t->day > icaltime_days_in_month(t->month, t->year))
 		return 0;
 	if (t->is_date)
 		return 1;
 	return t->hour >= 0 && t->hour <= 23 && t->minute >= 0 && t->minute <= 59 &&
 	       t->second >= 0 && t->second <= 60;
+}
+
+/* by_count - entries in one of libical's BY* arrays */
+static int by_count(const short *a, int size)
+{
+	int n = 0;
+	while (n < size && a[n] != ICAL_RECURRENCE_ARRAY_MAX)
+		n++;
+	return n;
+}
+
+/* vtimezone_sane - whether libical can expand an inbound VTIMEZONE in
+   bounded time. XXX libical expands every observance from its DTSTART
+   (1601 for Outlook) up to the year asked for, so an RRULE:FREQ=MINUTELY
+   observance hangs the parser for minutes; real zones use one yearly
+   occurrence per observance. */
+static int vtimezone_sane(icalcomponent *vtz)
+{
+	int nobs = 0, nrdate = 0;
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		if (++nobs > CALL_MAX_OBSERVANCES)
+			return 0;
+		struct icaltimetype st = icalcomponent_get_dtstart(o);
+		if (!icaltime_is_null_time(st) && st.year < 1583)
+			return 0;
+		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RDATE_PROPERTY))
+			if (++nrdate > CALL_MAX_RDATES)
+				return 0;
+		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY)) {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+			if (r.freq != ICAL_YEARLY_RECURRENCE || r.interval < 1 ||
+			    by_count(r.by_second, ICAL_BY_SECOND_SIZE) > 0 ||
+			    by_count(r.by_minute, ICAL_BY_MINUTE_SIZE) > 0 ||
+			    by_count(r.by_hour, ICAL_BY_HOUR_SIZE) > 0 ||
+			    by_count(r.by_year_day, ICAL_BY_YEARDAY_SIZE) > 0 ||
+			    by_count(r.by_week_no, ICAL_BY_WEEKNO_SIZE) > 0)
+				return 0;
+			int nm = by_count(r.by_month, ICAL_BY_MONTH_SIZE);
+			int nd = by_count(r.by_day, ICAL_BY_DAY_SIZE);
+			int nmd = by_count(r.by_month_day, ICAL_BY_MONTHDAY_SIZE);
+			if ((nm ? nm : 1) * (nd ? nd : 1) * (nmd ? nmd : 1) > 31)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* zone_of - the VCALENDAR's own VTIMEZONE for tzid as a libical zone;
+   NULL when it has none; -1 with the error when it has an unusable one */
+static int zone_of(icalcomponent *vcal, const char *tzid, icaltimezone **z_r, const char **error_r)
+{
+	*z_r = NULL;
+	if (vcal == NULL)
+		return 0;
+	for (icalcomponent *v = icalcomponent_get_first_component(vcal, ICAL_VTIMEZONE_COMPONENT); v;
+	     v = icalcomponent_get_next_component(vcal, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *p = icalcomponent_get_first_property(v, ICAL_TZID_PROPERTY);
+		const char *id = p != NULL ? icalproperty_get_tzid(p) : NULL;
+		if (id != NULL && strcmp(id, tzid) == 0 && !vtimezone_sane(v))
+			return fail(error_r, "VTIMEZONE \"%.64s\" has rules no time zone has", tzid);
+	}
+	*z_r = icalcomponent_get_timezone(vcal, tzid);
+	return 0;
 }
 
 /* prop_time - a DTSTART/DTEND/DTSTAMP property as a UTC instant. A TZID
@@ -216,7 +281,9 @@ static int prop_time(icalcomponent *vcal, icalproperty *p, int floating_utc, int
 		return 0;
 	}
 	/* the object's own VTIMEZONE (Outlook's "Eastern Standard Time" too) */
-	icaltimezone *z = vcal != NULL ? icalcomponent_get_timezone(vcal, tzid) : NULL;
+	icaltimezone *z;
+	if (zone_of(vcal, tzid, &z, error_r) < 0)
+		return -1;
 	if (z != NULL) {
 		*t_r = icaltime_as_timet_with_zone(tt, z);
 		return 0;

@@ -6,10 +6,12 @@
    store, no mail. libical lives behind this module and nowhere else
    (shared/ICALENDAR.md lists its traps).
 
-   libical is not thread-safe in its zone loading: call call_init() and
-   call_zone_preload() for every zone in use at startup, on one thread, and
-   call_shutdown() at exit. Error texts (*error_r) are static or live in a
-   per-thread buffer until the next call_* call. */
+   Zones: libical's builtin zones are not used (libical 3.0.16 misreads
+   some TZif files, see tz.c); the C library reads the system tzdata under
+   a temporarily set TZ, so callers must be single-threaded. Call
+   call_init() at startup and call_shutdown() at exit. Error texts
+   (*error_r) are static or live in a per-thread buffer until the next
+   call_* call. */
 #include <stddef.h>
 #include <time.h>
 
@@ -27,6 +29,10 @@
 #define CALL_MAX_CALENDARS  16            /* VCALENDARs in one part */
 #define CALL_MAX_EVENTS     64            /* VEVENTs looked at in one part */
 #define CALL_MAX_COMMENT    4096          /* reply comment, bytes; longer is cut */
+#define CALL_MIN_YEAR       1970          /* dates read from a reply */
+#define CALL_MAX_YEAR       2200
+#define CALL_MAX_OBSERVANCES 64           /* in one inbound VTIMEZONE */
+#define CALL_MAX_RDATES     1000          /* RDATEs in one inbound VTIMEZONE */
 
 struct call_event {
 	const char *uid;             /* SLUG.call@LISTDOMAIN (call_uid) */
@@ -51,15 +57,15 @@ struct call_attendee {
 
 enum call_method { CALL_REQUEST, CALL_CANCEL };
 
-/* call_init - set libical up: errors are not fatal, the builtin zone list
-   is read and the system tzdata is usable. -1 with *error_r when libical
-   cannot read the system zone data. */
+/* call_init - set libical up (errors are not fatal, the UTC zone made)
+   and check that the system tzdata is readable. -1 with *error_r when it
+   is not. */
 int call_init(const char **error_r);
 /* call_shutdown - free libical's zones and buffers (valgrind-clean exit) */
 void call_shutdown(void);
-/* call_zone_preload - check that tzid is a zone the system knows and load
-   it now (libical loads zones lazily and not thread-safely). "UTC" is
-   fine. -1 with *error_r otherwise. */
+/* call_zone_preload - check at startup that tzid (a session's zone) is a
+   zone the system knows; "UTC" is fine. Nothing is left to load lazily.
+   -1 with *error_r otherwise. */
 int call_zone_preload(const char *tzid, const char **error_r);
 
 /* call_uid - "SLUG.call@DOMAIN" for a session slug and its list address
@@ -140,8 +146,10 @@ struct call_reply {
    and may hold several VCALENDARs; the first VEVENT gives UID, SEQUENCE
    and DTSTAMP, and the ATTENDEEs of every VEVENT with that UID are read.
    TZIDs resolve through the object's own VTIMEZONE, then the system zones
-   (IANA names, prefixed names, Windows names). Dates are range-checked
-   (libical accepts month 13).
+   (IANA names, prefixed names, Windows names); a VTIMEZONE whose rules
+   would make libical expand without end (not yearly) is refused. Dates
+   are range-checked (libical accepts month 13; years CALL_MIN_YEAR to
+   CALL_MAX_YEAR).
 
    0 on success: *r is filled and must be freed with call_reply_free().
    -1 with *error_r (and *r empty) when the text is not iCalendar, is cut

@@ -1,5 +1,6 @@
-/* <config.h>, not "config.h": src/tag/config.h (tagd.conf) would be found first */
-#include <config.h>
+/* tz - time zones for the call's iCalendar objects: compact VTIMEZONEs from
+   the system tzdata, TZID resolution for replies (see tz.h) */
+#include "config.h"
 #include "tag/tz.h"
 #include "lib/buf.h"
 #include "lib/clock.h"

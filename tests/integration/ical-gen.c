@@ -5,7 +5,7 @@
    writes OUTDIR/request.ics (SEQUENCE 0), OUTDIR/reschedule.ics (two hours
    later, SEQUENCE 1) and OUTDIR/cancel.ics (SEQUENCE 2), each for the first
    participant, and prints "start=<UTC epoch> uid=<UID>" */
-#include <config.h>
+#include "config.h"
 #include "tag/call.h"
 #include "lib/buf.h"
 #include "lib/clock.h"

@@ -1,5 +1,5 @@
 /* test-call - the launch call's iCalendar objects and RSVP parsing */
-#include <config.h>
+#include "config.h"
 #include "tag/call.h"
 #include "tag/tz.h"
 #include "lib/buf.h"
@@ -722,6 +722,8 @@ static void test_bad_replies(void)
 		{ "bad-no-uid.ics", "no UID" },
 		{ "bad-no-attendee.ics", "no attendee with an address" },
 		{ "bad-counter-unknown-tz.ics", "COUNTER in a zone nobody defines" },
+		{ "bad-counter-endless-vtimezone.ics", "a VTIMEZONE libical would expand for minutes" },
+		{ "bad-counter-year-2300.ics", "a COUNTER in 2300" },
 		{ "bad-no-method.ics", "no METHOD and no MIME method" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
