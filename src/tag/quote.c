@@ -36,16 +36,19 @@ static int lc(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
+/* is_alpha - an ASCII letter */
 static int is_alpha(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* is_digit - an ASCII digit */
 static int is_digit(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
+/* is_upper_start - s opens with a capital (or a caseless CJK/Hangul letter) */
 static int is_upper_start(const unsigned char *s, size_t n)
 {
 	if (n == 0)
@@ -103,6 +106,7 @@ static size_t ws_len_back(const char *s, size_t n)
 	return 0;
 }
 
+/* trim_span - drop white space at both ends of s[0..n) */
 static void trim_span(const char **s, size_t *n)
 {
 	size_t k;
@@ -114,6 +118,7 @@ static void trim_span(const char **s, size_t *n)
 		*n -= k;
 }
 
+/* all_blank - s[0..n) is only white space */
 static int all_blank(const char *s, size_t n)
 {
 	trim_span(&s, &n);
@@ -174,6 +179,7 @@ static long find_word(const char *s, size_t n, const char *pat)
 	return -1;
 }
 
+/* ends_with_colon - s ends with ":" or a fullwidth colon */
 static int ends_with_colon(const char *s, size_t n)
 {
 	if (n >= 1 && s[n - 1] == ':')
@@ -209,6 +215,7 @@ static const char *const on_words[] = {
 	NULL
 };
 
+/* has_verb - s holds a "wrote" verb of some language */
 static int has_verb(const char *s, size_t n)
 {
 	for (int i = 0; attr_verbs[i]; i++)
@@ -217,6 +224,7 @@ static int has_verb(const char *s, size_t n)
 	return 0;
 }
 
+/* starts_on_word - s opens like an attribution ("On ", "Am ", "Le ", …) */
 static int starts_on_word(const char *s, size_t n)
 {
 	for (int i = 0; on_words[i]; i++)
@@ -771,6 +779,7 @@ struct segbuild {
 	int depth, line, nlines, unmarked;
 };
 
+/* seg_close - finish the open segment, if any */
 static void seg_close(struct segbuild *b)
 {
 	if (!b->open)
@@ -790,6 +799,8 @@ static void seg_close(struct segbuild *b)
 	b->open = 0;
 }
 
+/* seg_add - add a line to the open segment, opening a new one when kind or
+   depth change */
 static void seg_add(struct segbuild *b, enum seg_kind kind, int depth, int line, int unmarked,
 		    const char *s, size_t n)
 {
@@ -809,6 +820,7 @@ static void seg_add(struct segbuild *b, enum seg_kind kind, int depth, int line,
 	b->nlines++;
 }
 
+/* quote_segments - lines, their kinds, then segments (see quote.h) */
 int quote_segments(const char *body, struct segment **segs_r, int *n_r)
 {
 	size_t blen = body ? strlen(body) : 0;
@@ -873,6 +885,7 @@ int quote_segments(const char *body, struct segment **segs_r, int *n_r)
 	return cut;
 }
 
+/* quote_segments_free - release the segments and the array */
 void quote_segments_free(struct segment **segs, int n)
 {
 	if (!segs || !*segs)
@@ -883,6 +896,7 @@ void quote_segments_free(struct segment **segs, int n)
 	*segs = NULL;
 }
 
+/* seg_kind_name - a kind for logs and tests */
 const char *seg_kind_name(enum seg_kind k)
 {
 	switch (k) {
@@ -904,6 +918,7 @@ struct tline {
 	int code;               /* inside a ``` fence (or the fence itself) */
 };
 
+/* text_lines - the trimmed lines of text, with code fences marked */
 static struct tline *text_lines(const char *text, size_t len, int *n_r)
 {
 	int cap = 16, n = 0, fence = 0;
@@ -1013,6 +1028,7 @@ static int is_delim_line(const char *s, size_t n)
 	return 1;
 }
 
+/* is_sig_dashes - "--" (the "-- " delimiter, trimmed) or "-- Name" */
 static int is_sig_dashes(const char *s, size_t n)
 {
 	return (n == 2 && s[0] == '-' && s[1] == '-') ||
@@ -1142,6 +1158,7 @@ static const char *const sig_words[] = {
 	NULL
 };
 
+/* sig_info_line - a title, organization or contact line of a signature */
 static int sig_info_line(const char *s, size_t n)
 {
 	int digits = 0;
@@ -1172,6 +1189,7 @@ static const char *const disclaimer_starts[] = {
 	NULL
 };
 
+/* disclaimer_line - the opening of a legal disclaimer or list footer */
 static int disclaimer_line(const char *s, size_t n)
 {
 	for (int i = 0; disclaimer_starts[i]; i++)
@@ -1318,6 +1336,7 @@ closing:
 	return end;
 }
 
+/* quote_signoff_cut - apply the rules of mode until nothing more is cut */
 size_t quote_signoff_cut(const char *text, size_t len, enum signoff_mode mode)
 {
 	int n = 0;
@@ -1352,6 +1371,7 @@ static const char *const greetings[] = {
 	NULL
 };
 
+/* quote_greeting_len - a greeting line alone at the start (see quote.h) */
 size_t quote_greeting_len(const char *text, size_t len)
 {
 	size_t off = 0;
@@ -1417,6 +1437,7 @@ static void put_rtrimmed(struct buf *out, const char *s, size_t n)
 	}
 }
 
+/* reply_new_text - the NEW segments, footers cut, joined (see quote.h) */
 void reply_new_text(const char *body, struct buf *out)
 {
 	struct segment *segs = NULL;

@@ -30,11 +30,13 @@ static int cp_apostrophe(uint32_t c)
 	return c == '\'' || c == 0x2019 || c == 0x2018 || c == 0x02bc || c == 0x00b4 || c == '`';
 }
 
+/* cp_cjk - a Han or Kana character: a word on its own */
 static int cp_cjk(uint32_t c)
 {
 	return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf);
 }
 
+/* cp_word - a character that is part of a word (letters, digits) */
 static int cp_word(uint32_t c)
 {
 	if (c < 0x80)
@@ -58,6 +60,7 @@ static int cp_word(uint32_t c)
 	return 1;
 }
 
+/* cp_lower - lowercase for ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic */
 static uint32_t cp_lower(uint32_t c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -195,6 +198,7 @@ static int next_word(struct words *w, uint64_t *h_r)
 	return 0;
 }
 
+/* mix64 - a 64-bit finalizer (splitmix64) */
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 30;
@@ -219,6 +223,7 @@ struct wordvec {
 	int n, cap;
 };
 
+/* words_of - the word hashes of s into wv, at most max */
 static void words_of(const char *s, size_t len, struct wordvec *wv, int max)
 {
 	struct words w = { s, s + len };
@@ -249,11 +254,13 @@ struct thread_index {
 	size_t mask;
 };
 
+/* slot_of - the first slot of key in the table */
 static size_t slot_of(uint64_t key, size_t mask)
 {
 	return (size_t)(key ^ (key >> 29)) & mask;
 }
 
+/* index_put - add (key, paragraph) unless it is there */
 static void index_put(struct thread_index *x, uint64_t key, int para)
 {
 	size_t i = slot_of(key, x->mask);
@@ -284,6 +291,7 @@ static int index_get(const struct thread_index *x, uint64_t key, int *out, int m
 	return n < max ? n : max;
 }
 
+/* thread_index_new - word shingles of every paragraph into one hash table */
 struct thread_index *thread_index_new(const struct thread_para *paras, int n)
 {
 	struct thread_index *x = xcalloc(1, sizeof(*x));
@@ -334,6 +342,7 @@ struct thread_index *thread_index_new(const struct thread_para *paras, int n)
 	return x;
 }
 
+/* thread_index_free - release the index */
 void thread_index_free(struct thread_index **idx)
 {
 	if (!idx || !*idx)
@@ -345,6 +354,7 @@ void thread_index_free(struct thread_index **idx)
 	*idx = NULL;
 }
 
+/* valid_number - no is the display number of a paragraph */
 static int valid_number(const struct thread_index *x, long no)
 {
 	return no > 0 && no <= x->maxno && x->byno[no] >= 0;
@@ -358,16 +368,19 @@ struct ref {
 	size_t end;             /* offset after the reference (list) */
 };
 
+/* ascii_lc - ASCII lowercase */
 static int ascii_lc(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+/* ascii_alnum - an ASCII letter or digit */
 static int ascii_alnum(int c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* ci_at - s[i..] starts with w (lowercase), ASCII case ignored */
 static int ci_at(const char *s, size_t n, size_t i, const char *w)
 {
 	size_t m = strlen(w);
@@ -410,9 +423,9 @@ static int ref_token(const char *s, size_t n, size_t *i, long *no_r, int prose)
 {
 	size_t k = *i;
 	const unsigned char *u = (const unsigned char *)s;
-	if (k + 1 < n && u[k] == 0xc2 && u[k + 1] == 0xb6) {
-		k += 2;
-		if (k + 1 < n && u[k] == 0xc2 && u[k + 1] == 0xb6)
+	if (k + 1 < n && u[k] == 0xc2 && (u[k + 1] == 0xb6 || u[k + 1] == 0xa7)) {
+		k += 2;   /* ¶ or § */
+		if (k + 1 < n && u[k] == 0xc2 && (u[k + 1] == 0xb6 || u[k + 1] == 0xa7))
 			k += 2;  /* "¶¶3-5" */
 		while (k < n && s[k] == ' ')
 			k++;
@@ -447,7 +460,7 @@ static int ref_token(const char *s, size_t n, size_t *i, long *no_r, int prose)
 		size_t j = k + strlen(para_words[w]);
 		if (j < n && s[j] == '.')
 			j++;
-		if (j >= n || (s[j] != ' ' && s[j] != '#'))
+		if (j >= n || (s[j] != ' ' && s[j] != '#' && !(s[j] >= '0' && s[j] <= '9')))
 			continue;
 		while (j < n && (s[j] == ' ' || s[j] == '#'))
 			j++;
@@ -461,6 +474,7 @@ static int ref_token(const char *s, size_t n, size_t *i, long *no_r, int prose)
 	return 0;
 }
 
+/* ref_add - add a number to a reference list once */
 static void ref_add(struct ref *r, long no)
 {
 	for (int i = 0; i < r->n; i++)
@@ -553,6 +567,7 @@ static int find_prose_ref(const struct thread_index *x, const char *s, size_t n,
 	return 0;
 }
 
+/* thread_subject_paragraph - the first reference in the subject */
 int thread_subject_paragraph(const char *subject, const struct thread_para *paras, int nparas)
 {
 	if (!subject || !paras || nparas <= 0)
@@ -598,6 +613,7 @@ struct anchor {
 	char *text;             /* the matched quote blocks */
 };
 
+/* anchor_clear - release an anchor and zero it */
 static void anchor_clear(struct anchor *a)
 {
 	free(a->paras);
@@ -676,6 +692,7 @@ static int match_block(struct matcher *m, const char *s, size_t n)
 	return ok;
 }
 
+/* cmp_int - qsort order of ints */
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -793,14 +810,54 @@ struct piece {
 	int section;
 };
 
-/* line_header - a section header at s[0..n) (one line, the first of a block
-   when block_start): the reference and the bytes to strip, 1 if found */
+/* after_ref - the separator after a reference at s[j]: ':' '-' '–' '—',
+   and unless strict also ')' ',' ';' or '.' and a space; or the end of the
+   line. Returns the offset of the text after it, 0 when there is none. */
+static size_t after_ref(const char *s, size_t n, size_t j, int strict)
+{
+	while (j < n && s[j] == ' ')
+		j++;
+	if (j >= n)
+		return j;
+	unsigned char c = (unsigned char)s[j];
+	if (strict ? (c == ':' || c == '-') :
+	    (c == ':' || c == '-' || c == ')' || c == '.' || c == ',' || c == ';' || c == '>' || c == '=')) {
+		if (c == '.' && j + 1 < n && s[j + 1] != ' ')
+			return 0;
+		j++;
+	} else if (j + 2 < n && c == 0xe2 && (unsigned char)s[j + 1] == 0x80 &&
+		   ((unsigned char)s[j + 2] == 0x93 || (unsigned char)s[j + 2] == 0x94)) {
+		j += 3;
+	} else {
+		return 0;
+	}
+	while (j < n && (s[j] == ' ' || s[j] == '-' || s[j] == ':' || s[j] == '*'))
+		j++;
+	return j;
+}
+
+/* line_header - a section header at s[0..n) (one line; block_start when
+   it opens a paragraph): the reference and the bytes of header to strip
+   from the comment text. Forms:
+     "¶12: …", "P1 - …", "Re [8]: …", "- ¶5: …", "(¶12) …"   stripped
+     "Paragraph 6 seems …" opening a paragraph                kept
+     "Comment on paragraph 7: …", "In reply to ¶12"          kept
+   1 if found. */
 static int line_header(const struct thread_index *x, const char *s, size_t n, int block_start,
 		       struct ref *r, size_t *strip_r)
 {
 	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '*' || s[i] == '>'))
-		i++;
+	for (;;) {
+		if (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '*' || s[i] == '>' || s[i] == '(' ||
+			      (s[i] == '-' && i + 1 < n && s[i + 1] == ' '))) {
+			i++;
+		} else if (i + 2 < n && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+			   (unsigned char)s[i + 2] == 0xa2) {
+			i += 3;   /* • */
+		} else {
+			break;
+		}
+	}
 	static const char *const lead[] = { "re: ", "re:", "re ", "ad ", "zu ", "about ", "regarding ",
 					    "concerning ", "on ", "to ", NULL };
 	size_t start = i;
@@ -812,48 +869,50 @@ static int line_header(const struct thread_index *x, const char *s, size_t n, in
 			break;
 		}
 	}
-	if (!ref_list(x, s, n, i, 0, r)) {
-		if (i != start && ref_list(x, s, n, start, 0, r))
-			i = start;
-		else
+	int found = ref_list(x, s, n, i, 0, r);
+	if (!found && i != start && ref_list(x, s, n, start, 0, r)) {
+		i = start;
+		found = 1;
+	}
+	if (found) {
+		if (footnote_at(s, n, r->end))
 			return 0;
-	}
-	if (footnote_at(s, n, r->end))
-		return 0;
-	size_t j = r->end;
-	while (j < n && s[j] == ' ')
-		j++;
-	/* "¶12:", "P1 -", "Para 5 –", "[8])" */
-	if (j >= n) {
-		*strip_r = j;
-		return 1;
-	}
-	unsigned char c = (unsigned char)s[j];
-	if (c == ':' || c == '-' || c == ')' || c == '.' || c == ',' || c == ';' || c == '>' || c == '=') {
-		if (c == '.' && j + 1 < n && s[j + 1] != ' ')
+		size_t j = after_ref(s, n, r->end, 0);
+		if (j) {
+			*strip_r = j;
+			return 1;
+		}
+		if (!block_start)
 			return 0;
-		j++;
-		while (j < n && (s[j] == ' ' || s[j] == '-' || s[j] == ':' || s[j] == '*'))
-			j++;
-		*strip_r = j;
+		/* "Paragraph 6 seems …": a name opening a paragraph of text */
+		*strip_r = 0;
 		return 1;
 	}
-	if (j + 2 < n && c == 0xe2 && (unsigned char)s[j + 1] == 0x80 &&
-	    ((unsigned char)s[j + 2] == 0x93 || (unsigned char)s[j + 2] == 0x94)) {
-		j += 3;
-		while (j < n && s[j] == ' ')
-			j++;
-		*strip_r = j;
-		return 1;
+	/* a few words before the reference, then a separator or the end of
+	   the line: "Comment on paragraph 7:", "In reply to ¶12" */
+	int words = 0;
+	for (size_t k = start; k < n && k < start + 48; k++) {
+		unsigned char c = (unsigned char)s[k];
+		if (c == '.' || c == '!' || c == '?' || c == ',' || c == ';' || c == '"')
+			return 0;
+		if (c != ' ')
+			continue;
+		if (++words > 5)
+			return 0;
+		if (k + 1 < n && ref_list(x, s, n, k + 1, 0, r) && !footnote_at(s, n, r->end) &&
+		    after_ref(s, n, r->end, 1)) {
+			/* a line ending in a reference opens a section only when
+			   it opens a paragraph: in wrapped prose it is a mention */
+			size_t e = r->end;
+			while (e < n && s[e] == ' ')
+				e++;
+			if (e >= n && !block_start)
+				return 0;
+			*strip_r = 0;
+			return 1;
+		}
 	}
-	if (!block_start || j == r->end)
-		return 0;
-	/* "Paragraph 6 seems …": a name opening a paragraph of text; not a
-	   footnote ("[1] http://…") */
-	if (ci_at(s, n, j, "http") || ci_at(s, n, j, "www.") || ci_at(s, n, j, "<http"))
-		return 0;
-	*strip_r = 0;
-	return 1;
+	return 0;
 }
 
 /* split_sections - cut text into the part before the first section header
@@ -1031,6 +1090,8 @@ static char *tidy(const char *s, size_t n, const char *author, int strip_greetin
 	return r;
 }
 
+/* add_comment - append a comment (taking text), or join it to the last one
+   when it lands on the same paragraph the same way */
 static void add_comment(struct builder *b, int paragraph, const int *paras, int nparas, char *text,
 			const char *anchor, int how, int anchor_gen)
 {
@@ -1067,6 +1128,7 @@ static void add_comment(struct builder *b, int paragraph, const int *paras, int 
 	b->last_anchor_gen = anchor_gen;
 }
 
+/* thread_extract - segments, quote groups, sections, targets (see thread.h) */
 int thread_extract(const struct thread_input *in, struct thread_result *r)
 {
 	if (!in || !r)
@@ -1180,6 +1242,7 @@ int thread_extract(const struct thread_input *in, struct thread_result *r)
 	return 0;
 }
 
+/* thread_result_free - release the comments */
 void thread_result_free(struct thread_result *r)
 {
 	if (!r)
@@ -1193,6 +1256,7 @@ void thread_result_free(struct thread_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* thread_how_name - a how for logs and the store */
 const char *thread_how_name(int how)
 {
 	switch (how) {

@@ -18,10 +18,14 @@
       records all of them. A quote of most of the draft (a full draft
       quoted over a bottom-posted reply) is no anchor.
    2. REFERENCE: a paragraph named at the start of a line: "¶12:", "P12:",
-      "Para 5 -", "paragraph 17:", "[8]", "Re [8]:", "¶3 and ¶5:"; each
-      such line opens a section, so a top-posted mail with several "¶N:"
-      sections gives several comments. A name at the start of a paragraph
-      of text ("Paragraph 6 seems …") opens a section too.
+      "Para 5 -", "paragraph 17:", "[8]", "Re [8]:", "- ¶3 and ¶5:",
+      "(¶12)", "§4:", "para5 -", "Paras 4-6:"; each such line opens a
+      section, so a top-posted mail with several "¶N:" sections gives
+      several comments. So does a name opening a paragraph of text
+      ("Paragraph 6 seems …"), or following a few words and followed by a
+      colon, a dash or the end of the line ("Comment on paragraph 7:",
+      "In reply to ¶12"). Numbers that are no paragraph of the revision,
+      and link footnotes ("[1] http://…"), are no references.
    3. CONTEXT: the context paragraph from the caller (+pN, a reply to a
       relayed comment), else a tag in the subject ("[¶12]", "[P12]",
       "[para 12]", "¶12").

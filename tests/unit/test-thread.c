@@ -205,6 +205,13 @@ static const struct tcase cases[] = {
 	{ "number out of range is no reference", "¶44: nothing.\n", NULL, 0, 0, "0g", "nothing", NULL, NULL },
 	{ "footnote link is no reference", "Our report is online.\n\n[1] https://example.org/report\n", NULL, 0, 0,
 	  "0g", "https://example.org/report", NULL, NULL },
+	{ "bullet and parenthesis before the reference", "- ¶2: first.\n\n(¶3) second.\n", NULL, 0, 0, "2r,3r",
+	  "first || second", NULL, NULL },
+	{ "§N and paraN", "§4: trust.\n\npara5 - data.\n", NULL, 0, 0, "4r,5r", "trust || data", NULL, NULL },
+	{ "words before the reference", "Comment on paragraph 7: districts differ.\n\nIn reply to ¶9\n\n"
+	  "Audit retakes.\n", NULL, 0, 0, "7r,9r", "districts differ || Audit retakes", NULL, NULL },
+	{ "reference ending a wrapped line is a mention", "We built our pilot from what is described in paragraph 6\n"
+	  "and it worked.\n", NULL, 0, 0, "6r", "and it worked", NULL, NULL },
 	{ "general text before sections", "Overall the structure works.\n\n¶4: trust first.\n", NULL, 0, 0, "0g,4r",
 	  "structure works || trust first", NULL, NULL },
 	{ "section after a quote", "> Budgets must fund coaching, planning time and substitute coverage\n\n"
@@ -294,6 +301,8 @@ static char how_letter(int how)
 
 static void run_case(const struct tcase *c, const struct thread_index *idx)
 {
+	char label[160];
+	snprintf(label, sizeof(label), "%s%s", c->name, idx ? " [shared index]" : "");
 	char *body = expand(c->body);
 	struct thread_input in = { 0 };
 	in.body = body;
@@ -304,12 +313,12 @@ static void run_case(const struct tcase *c, const struct thread_index *idx)
 	in.context_paragraph = c->context;
 	in.has_parent = c->has_parent;
 	struct thread_result r;
-	is_int(thread_extract(&in, &r), 0, "%s: extract", c->name);
+	is_int(thread_extract(&in, &r), 0, "%s: extract", label);
 	struct buf got;
 	buf_init(&got, 0);
 	for (int i = 0; i < r.ncomments; i++)
 		buf_printf(&got, "%s%d%c", i ? "," : "", r.comments[i].paragraph, how_letter(r.comments[i].how));
-	is_str(buf_cstr(&got), c->want, "%s: paragraphs", c->name);
+	is_str(buf_cstr(&got), c->want, "%s: paragraphs", label);
 	/* each contains phrase in its comment, in order */
 	const char *ph = c->contains;
 	for (int i = 0; ph && *ph; i++) {
@@ -317,7 +326,7 @@ static void run_case(const struct tcase *c, const struct thread_index *idx)
 		size_t l = sep ? (size_t)(sep - ph) : strlen(ph);
 		char *want = xmemdup0(ph, l);
 		int found = i < r.ncomments && strstr(r.comments[i].text, want) != NULL;
-		ok(found, "%s: comment %d contains \"%s\"", c->name, i + 1, want);
+		ok(found, "%s: comment %d contains \"%s\"", label, i + 1, want);
 		if (!found && i < r.ncomments)
 			diag("text: %s", r.comments[i].text);
 		free(want);
@@ -328,7 +337,7 @@ static void run_case(const struct tcase *c, const struct thread_index *idx)
 		for (int i = 0; i < r.ncomments; i++)
 			if (strstr(r.comments[i].text, c->excludes))
 				bad = 1;
-		ok(!bad, "%s: no comment contains \"%s\"", c->name, c->excludes);
+		ok(!bad, "%s: no comment contains \"%s\"", label, c->excludes);
 		for (int i = 0; bad && i < r.ncomments; i++)
 			diag("text %d: %s", i + 1, r.comments[i].text);
 	}
@@ -337,15 +346,15 @@ static void run_case(const struct tcase *c, const struct thread_index *idx)
 		buf_init(&t, 0);
 		for (int k = 0; k < r.comments[0].nparagraphs; k++)
 			buf_printf(&t, "%s%d", k ? "," : "", r.comments[0].paragraphs[k]);
-		is_str(buf_cstr(&t), c->touched, "%s: paragraphs touched", c->name);
+		is_str(buf_cstr(&t), c->touched, "%s: paragraphs touched", label);
 		buf_free(&t);
 	}
 	/* a quote anchor comes with its quoted text; others have none */
 	for (int i = 0; i < r.ncomments; i++) {
 		if (r.comments[i].how == THREAD_QUOTE && !r.comments[i].anchor)
-			ok(0, "%s: comment %d has an anchor", c->name, i + 1);
+			ok(0, "%s: comment %d has an anchor", label, i + 1);
 		if (r.comments[i].how == THREAD_GENERAL && r.comments[i].paragraph != 0)
-			ok(0, "%s: a general comment is on paragraph 0", c->name);
+			ok(0, "%s: a general comment is on paragraph 0", label);
 	}
 	buf_free(&got);
 	thread_result_free(&r);
