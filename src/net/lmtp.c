@@ -965,8 +965,16 @@ void lmtp_server_free(struct lmtp_server **sp)
 	struct lmtp_server *s = *sp;
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nconns; i++)
-		conn_free(s->conns[i]);
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = s->conns[i];
+		if (!c->dead && c->mode != M_CLOSING) {
+			/* best effort, without waiting: the client knows to retry */
+			reply(c, "421 4.3.2 %s Service shutting down, closing connection", s->hostname);
+			c->mode = M_CLOSING;
+			flush(c);
+		}
+		conn_free(c);
+	}
 	free(s->conns);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);

@@ -113,9 +113,9 @@ int lmtp_server_run_once(struct lmtp_server *s, int timeout_ms);
 /* lmtp_server_connections - connections open now */
 size_t lmtp_server_connections(const struct lmtp_server *s);
 
-/* lmtp_server_free - close every connection (transactions in progress are
-   dropped: the client retries them) and the listener (a UNIX socket file
-   is removed); sets *s to NULL */
+/* lmtp_server_free - close every connection with a 421 (transactions in
+   progress are dropped: the client retries them) and the listener (a UNIX
+   socket file is removed); sets *s to NULL */
 void lmtp_server_free(struct lmtp_server **s);
 
 #endif

@@ -12,4 +12,5 @@ tests_integration_lmtp_probe_SOURCES = tests/integration/lmtp-probe.c
 TESTS += tests/unit/test-lmtp \
 	tests/integration/test-smtp.sh tests/integration/test-lmtp.sh
 EXTRA_DIST += tests/integration/test-smtp.sh tests/integration/test-lmtp.sh \
-	tests/integration/lib-smtpd.sh tests/integration/smtpd.py
+	tests/integration/lib-smtpd.sh tests/integration/smtpd.py \
+	tests/data/smtp/README tests/data/smtp/dots.eml

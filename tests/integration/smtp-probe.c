@@ -6,7 +6,8 @@
      reads commands, one a line: "send RCPT", "close", "quit"; answers each
      "send" at once (for tests that stop and start the server in between).
 
-   --save FILE writes the first message as given to smtp_send.
+   --save FILE writes the first message as given to smtp_send; --file
+   MESSAGE sends that file (CRLF lines) instead of generated messages.
    One line per message:
      msg N RCPT STATUS CODE ambiguous=A connects=C ms=T TEXT
    and at the end:
@@ -32,6 +33,8 @@ struct probe {
 	size_t size;
 	int quiet;
 	const char *save;     /* write the first message here */
+	char *file;           /* send this message instead of generated ones */
+	size_t file_len;
 	long n, sent, temp, perm, connects;
 };
 
@@ -47,6 +50,10 @@ static double now_s(void)
 static void make_message(struct buf *b, const struct probe *p, const char *rcpt)
 {
 	buf_reset(b);
+	if (p->file) {
+		buf_append(b, p->file, p->file_len);
+		return;
+	}
 	buf_printf(b, "From: Probe <%s>\r\nTo: <%s>\r\nSubject: probe %ld\r\n"
 		   "Message-ID: <probe.%ld.%ld@smtp-probe.test>\r\n"
 		   "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
@@ -89,7 +96,7 @@ static int usage(void)
 	fprintf(stderr, "usage: smtp-probe --url URL [--starttls 0|1|2] [--user U --password P]\n"
 		"  [--ca FILE] [--insecure] [--helo NAME] [--timeout S] [--connect-timeout S]\n"
 		"  [--max-idle S] [--from ADDR] [--count N] [--size BYTES] [--quiet] [--debug]\n"
-		"  [--save FILE]\n"
+		"  [--save FILE] [--file MESSAGE]\n"
 		"  (RCPT... | --stdin)\n");
 	return 2;
 }
@@ -127,6 +134,10 @@ int main(int argc, char **argv)
 			;
 		else if (strcmp(o, "--save") == 0 && a)
 			p.save = a;
+		else if (strcmp(o, "--file") == 0 && a) {
+			if (str_read_file(a, PROBE_MAX_SIZE, &p.file, &p.file_len) < 0)
+				log_fatal_errno("cannot read %s", a);
+		}
 		else if (strcmp(o, "--from") == 0 && a)
 			p.from = a;
 		else if (strcmp(o, "--count") == 0 && a && str_to_int(a, 1, PROBE_MAX_COUNT, &count) == 0)
@@ -187,6 +198,7 @@ int main(int argc, char **argv)
 	printf("summary sent=%ld tempfail=%ld permfail=%ld connects=%ld seconds=%.3f rate=%.1f\n",
 	       p.sent, p.temp, p.perm, p.connects, secs, secs > 0 ? (double)p.n / secs : 0.0);
 	buf_free(&b);
+	free(p.file);
 	smtp_client_free(&p.client);
 	smtp_global_cleanup();
 	return 0;

@@ -99,7 +99,8 @@ def deliver(envelope, rcpt, session):
         f.write(head.encode("utf-8", "surrogateescape"))
         f.write(envelope.original_content)
         f.flush()
-        os.fsync(f.fileno())
+        if not ARGS.no_fsync:
+            os.fsync(f.fileno())
     os.rename(tmp, os.path.join(md, "new", name))
 
 
@@ -196,6 +197,7 @@ def main():
     p.add_argument("--tls-key")
     p.add_argument("--smtps", action="store_true")
     p.add_argument("--auth", help="USER:PASSWORD; AUTH is then required")
+    p.add_argument("--no-fsync", action="store_true", help="do not fsync stored files (benchmarks)")
     p.add_argument("--idle-timeout", type=float, default=300)
     p.add_argument("--max-seconds", type=float, default=600,
                    help="exit after this long, whatever happens (tests are bounded)")

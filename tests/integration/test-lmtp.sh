@@ -184,6 +184,9 @@ if cmd == "per_rcpt":
     opts = sys.argv[6:] if len(sys.argv) > 6 else []
     extra = b"".join(b"%06d padding line for a larger message\r\n" % i for i in range(size // 44))
     per_rcpt(addr, out, sys.argv[5].split(","), message(extra), opts)
+elif cmd == "per_rcpt_file":
+    with open(sys.argv[4], "rb") as f:
+        per_rcpt(sys.argv[2], sys.argv[3], sys.argv[5].split(","), f.read())
 elif cmd == "lhlo":
     lhlo(sys.argv[2])
 elif cmd == "pipelined":
@@ -218,6 +221,10 @@ ok $? "the stored bytes equal the message sent (dot lines unstuffed, 8-bit kept)
 cmp -s "$(stored tcp b@x.test)" "$T/sent.eml"
 ok $? "the second recipient's copy too"
 is "$(cat "$(stored tcp a@x.test).from")" "s@y.test" "the envelope sender reached the callback"
+
+client per_rcpt_file "$ADDR" "" "$top_srcdir/tests/data/smtp/dots.eml" "dots@x.test" >/dev/null
+cmp -s "$(stored tcp dots@x.test)" "$top_srcdir/tests/data/smtp/dots.eml"
+ok $? "tests/data/smtp/dots.eml stored byte for byte"
 
 # --- size limit ----------------------------------------------------------
 out=$(client per_rcpt "$ADDR" "" 150000 "big1@x.test,big2@x.test")

@@ -670,6 +670,27 @@ static void test_listen_errors(void)
 	lmtp_server_free(&s);
 }
 
+static void test_shutdown(void)
+{
+	const char *err = NULL;
+	struct lmtp_server *keep = srv;
+	srv = lmtp_server_new(NULL, 0, rcpt_cb, deliver_cb, NULL, &err);
+	struct client *c = client_new();
+	expect(c, "220 ", "second server: greeting");
+	client_send(c, "LHLO c\r\nMAIL FROM:<s@y.test>\r\n");
+	get_reply(c);
+	get_reply(c);
+	lmtp_server_free(&srv);
+	srv = keep;
+	char tmp[256] = "";
+	ssize_t n = read(c->fd, tmp, sizeof(tmp) - 1);
+	if (n > 0)
+		tmp[n] = '\0';
+	ok(str_starts(tmp, "421 4.3.2"), "server freed mid-transaction: the client gets 421 4.3.2");
+	ok(read(c->fd, tmp, sizeof(tmp)) == 0, "and the connection is closed");
+	client_free(&c);
+}
+
 int main(void)
 {
 	const char *err = NULL;
@@ -698,6 +719,7 @@ int main(void)
 	test_idle_and_conn_limit();
 	test_fds_api();
 	test_listen_errors();
+	test_shutdown();
 
 	drain();
 	lmtp_server_free(&srv);
