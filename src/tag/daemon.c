@@ -3,6 +3,7 @@
 #include "tag/daemon.h"
 #include "tag/ingest.h"
 #include "tag/mailbox.h"
+#include "tag/render.h"
 #include "tag/sender.h"
 #include "tag/session.h"
 #include "tag/settings.h"
@@ -555,6 +556,7 @@ static void reload(struct daemon *d)
 	d->cfg.database = xstrdup(old.database);
 	tagd_config_free(&old);
 	load_sessions(d);
+	render_cache_clear();
 	ingest_free(&d->in);
 	const char *e;
 	d->in = ingest_new(d->st, &d->cfg, &e);

@@ -22,10 +22,15 @@ libtagd_a_SOURCES += \
 	src/tag/mailbox.c src/tag/mailbox.h \
 	src/tag/ctl_inject.c
 
-TESTS += tests/integration/test-replies.sh
-EXTRA_DIST += tests/integration/test-replies.sh tests/integration/check-expected.py
+TESTS += tests/integration/test-replies.sh tests/integration/test-daemon.sh
+EXTRA_DIST += tests/integration/test-replies.sh tests/integration/check-expected.py tests/integration/test-daemon.sh
 libtagd_a_SOURCES += src/tag/daemon.c src/tag/daemon.h
 libtagd_a_SOURCES += src/tag/mailout.c src/tag/mailout.h
 libtagd_a_SOURCES += src/tag/sender.c src/tag/sender.h
 libtagd_a_SOURCES += src/tag/ctl_outbox.c
 libtagd_a_SOURCES += src/tag/signup.c src/tag/signup.h
+# sign-up and invitations: commands by mail, tagctl invite/pending/approve/reject,
+# the one-click unsubscribe endpoint (src/net/http)
+# the launch call's invitation (renamed from invitation.*: that is now the TAG invitation)
+calltemplatesdir = $(pkgdatadir)/templates
+dist_calltemplates_DATA = templates/call-invitation.html templates/call-invitation.txt
