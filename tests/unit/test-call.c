@@ -6,6 +6,7 @@
 #include "lib/clock.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "mail/msg.h"
 #include "tap.h"
 #include <libical/ical.h>
 #include <stdint.h>
@@ -648,6 +649,56 @@ static void test_fixture_emails(void)
 	}
 }
 
+/* test_via_mail_parse - the same fixtures through the mail module's
+   parser, as ingest reads them: every calendar part (Google also attaches
+   application/ics without a method) gives the same answer */
+static void test_via_mail_parse(void)
+{
+	static const struct {
+		const char *file, *email, *partstat;
+		int parts;
+	} rows[] = {
+		{ "004-ana-outlook-accepted.eml", "ana.ruiz@district9.example.org", "accepted", 1 },
+		{ "005-bola-google-declined.eml", "b.okafor@gmail.example.com", "declined", 2 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/fixtures/replies/%s", shared_dir(), rows[i].file);
+		size_t len = 0;
+		char *raw = slurp(path, &len);
+		struct mail_limits lim;
+		mail_limits_default(&lim);
+		struct mail_msg *m = NULL;
+		const char *err = NULL;
+		if (!ok(raw && mail_parse(raw, len, &lim, &m, &err) == 0, "%s: mail_parse", rows[i].file)) {
+			diag("%s", err ? err : "-");
+			free(raw);
+			continue;
+		}
+		int parts = 0, good = 1;
+		for (int k = 0; k < m->nparts; k++) {
+			if (m->parts[k].role != MAIL_PART_CALENDAR)
+				continue;
+			parts++;
+			struct call_reply r;
+			if (call_reply_parse(m->parts[k].data, m->parts[k].len,
+					     m->parts[k].method ? m->parts[k].method : NULL, &r, &err) < 0) {
+				good = 0;
+				diag("part %d: %s", k, err);
+				continue;
+			}
+			good &= str_eq(r.method, "REPLY") && str_eq(r.uid, UID) && r.natt == 1 &&
+				str_eq(r.att[0].email, rows[i].email) &&
+				strcmp(call_partstat_name(r.att[0].partstat), rows[i].partstat) == 0;
+			call_reply_free(&r);
+		}
+		ok(good && parts == rows[i].parts, "%s: %d calendar part(s) via mail_parse, each %s by %s",
+		   rows[i].file, parts, rows[i].partstat, rows[i].email);
+		mail_msg_free(&m);
+		free(raw);
+	}
+}
+
 static void test_reply_cases(void)
 {
 	static const struct {
@@ -949,6 +1000,7 @@ int main(void)
 	test_bad_events();
 	test_zones();
 	test_fixture_emails();
+	test_via_mail_parse();
 	test_reply_cases();
 	test_bad_replies();
 	test_mutations();
