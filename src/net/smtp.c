@@ -46,6 +46,7 @@ struct smtp_client {
 	struct curl_slist *rcpts;
 	struct xfer x;
 	char errbuf[CURL_ERROR_SIZE];
+	int connect_timeout_s, timeout_s;
 };
 
 const char *smtp_status_name(enum smtp_status s)
@@ -229,8 +230,8 @@ static int valid_text(const char *s, size_t max)
 static int setup(struct smtp_client *c, const struct smtp_config *cfg)
 {
 	CURL *h = c->curl;
-	int cto = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : SMTP_DEFAULT_CONNECT_TIMEOUT_S;
-	int to = cfg->timeout_s > 0 ? cfg->timeout_s : SMTP_DEFAULT_TIMEOUT_S;
+	int cto = c->connect_timeout_s;
+	int to = c->timeout_s;
 	int idle = cfg->max_idle_s > 0 ? cfg->max_idle_s : SMTP_DEFAULT_MAX_IDLE_S;
 	long use_ssl = cfg->starttls >= 2 ? (long)CURLUSESSL_ALL :
 		       cfg->starttls == 1 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE;
@@ -301,6 +302,8 @@ struct smtp_client *smtp_client_new(const struct smtp_config *cfg)
 		return NULL;
 	}
 	c->url = url_with_helo(cfg->url, cfg->helo);
+	c->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : SMTP_DEFAULT_CONNECT_TIMEOUT_S;
+	c->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : SMTP_DEFAULT_TIMEOUT_S;
 	if (setup(c, cfg) < 0) {
 		smtp_client_free(&c);
 		return NULL;
@@ -386,6 +389,11 @@ static CURLcode attempt(struct smtp_client *c, const char *data, size_t len, lon
 	c->x.stage = ST_CONNECT;
 	c->errbuf[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	/* a hard cap on the whole attempt, for a peer that trickles just fast
+	   enough to beat the other timeouts: a few replies, plus the body at
+	   no less than SMTP_MIN_RATE bytes/s */
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT,
+			 (long)c->connect_timeout_s + 3L * c->timeout_s + (long)(len / SMTP_MIN_RATE));
 	CURLcode rc = curl_easy_perform(c->curl);
 	long n = 0;
 	if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &n) != CURLE_OK)
@@ -428,11 +436,12 @@ int smtp_send(struct smtp_client *c, const char *mail_from, const char *rcpt,
 	long connects = 0;
 	CURLcode rc = attempt(c, data ? data : "", len, &connects);
 	res->connects = (int)connects;
-	if (rc != CURLE_OK && connects == 0 && !c->x.got_2xx && !c->x.got_354 &&
-	    (c->x.code == 0 || c->x.code == 421)) {
+	if (rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT && connects == 0 &&
+	    !c->x.got_2xx && !c->x.got_354 && (c->x.code == 0 || c->x.code == 421)) {
 		/* a cached connection the server had dropped (idle timeout, or a
-		   421 on shutdown): nothing was accepted, so retrying cannot
-		   duplicate; curl has closed it and opens a new one */
+		   421 on shutdown) fails at once: nothing was accepted, so a
+		   retry cannot duplicate; curl has closed it and opens a new one.
+		   A timeout is no such case: it already took its time. */
 		log_debug(LOG_SUB_SMTP, "smtp: reused connection failed (%s); reconnecting",
 			  c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		rc = attempt(c, data ? data : "", len, &connects);

@@ -14,10 +14,13 @@
    out and before the final reply is TEMPFAIL with `ambiguous` set: the
    server may have taken it, so a retry may deliver a duplicate.
 
-   Calls block for at most about connect_timeout_s + timeout_s (a stalled
-   peer is cut off by the response and low-speed timeouts). Not thread
-   safe: one client per thread. The password is handed to curl and never
-   kept or logged by this module; AUTH exchanges are not logged. */
+   A stalled peer is cut off after timeout_s without a reply (or under 1
+   byte/s while the body goes out); an attempt never takes longer than
+   connect_timeout_s + 3 * timeout_s + len / SMTP_MIN_RATE seconds (a
+   second attempt follows only a reused connection found dead at once).
+
+   Not thread safe: one client per thread. The password is handed to curl
+   and never kept or logged by this module; AUTH exchanges are not logged. */
 #include <stddef.h>
 
 #define SMTP_DEFAULT_CONNECT_TIMEOUT_S 15
@@ -25,6 +28,7 @@
 /* Postfix's smtpd drops idle clients after 10 s under stress (300 s
    otherwise); reuse only connections idle for less than that. */
 #define SMTP_DEFAULT_MAX_IDLE_S 8
+#define SMTP_MIN_RATE 8192      /* bytes/s a body may take at the slowest */
 #define SMTP_MAX_ADDRESS 256    /* RFC 5321 4.5.3.1.3: a path, with <> */
 #define SMTP_TEXT_MAX 512
 
