@@ -4,6 +4,7 @@
 #include "store/db_internal.h"
 #include "store/store.h"
 #include "lib/clock.h"
+#include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,66 @@ static const char sql_imap_get[] =
 static const char sql_imap_set[] =
 	"INSERT INTO imap_state (account, mailbox, uidvalidity, last_uid, last_poll) VALUES (?1,?2,?3,?4,?5)"
 	" ON CONFLICT(account, mailbox) DO UPDATE SET uidvalidity = ?3, last_uid = ?4, last_poll = ?5";
+
+static const char sql_imap_status[] =
+	"INSERT INTO imap_state (account, mailbox, uidvalidity, last_uid, last_poll, last_error)"
+	" VALUES (?1,?2,0,0,?3,nullif(?4,''))"
+	" ON CONFLICT(account, mailbox) DO UPDATE SET last_poll = ?3, last_error = nullif(?4,'')";
+static const char sql_imap_list[] =
+	"SELECT account, mailbox, uidvalidity, last_uid, ifnull(last_poll,0), last_error FROM imap_state ORDER BY 1, 2";
+
+int store_imap_status_set(struct store *st, const char *account, const char *mailbox,
+			  time_t last_poll, const char *last_error)
+{
+	sqlite3_stmt *s = st_prepare(st, sql_imap_status);
+	if (s == NULL)
+		return -1;
+	st_bind_text(s, 1, account);
+	st_bind_text(s, 2, mailbox);
+	st_bind_int(s, 3, last_poll);
+	st_bind_text(s, 4, last_error ? last_error : "");
+	int rc = st_step(st, s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : st_fail(st, rc);
+}
+
+int store_imap_state_list(struct store *st, struct st_imap_state **list_r, int *n_r)
+{
+	sqlite3_stmt *s = st_prepare(st, sql_imap_list);
+	if (s == NULL)
+		return -1;
+	struct st_imap_state *list = NULL;
+	int n = 0, rc;
+	while ((rc = st_step(st, s)) == SQLITE_ROW) {
+		list = xreallocarray(list, (size_t)n + 1, sizeof(*list));
+		struct st_imap_state *e = &list[n++];
+		e->account = st_col_text(s, 0);
+		e->mailbox = st_col_text(s, 1);
+		e->uidvalidity = (uint32_t)sqlite3_column_int64(s, 2);
+		e->last_uid = (uint32_t)sqlite3_column_int64(s, 3);
+		e->last_poll = (time_t)sqlite3_column_int64(s, 4);
+		e->last_error = st_col_text(s, 5);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		st_imap_state_list_free(&list, n);
+		return st_fail(st, rc);
+	}
+	*list_r = list;
+	*n_r = n;
+	return 0;
+}
+
+void st_imap_state_list_free(struct st_imap_state **list, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free((*list)[i].account);
+		free((*list)[i].mailbox);
+		free((*list)[i].last_error);
+	}
+	free(*list);
+	*list = NULL;
+}
 
 int store_sent_ref_add(struct store *st, const struct st_sent_ref *r)
 {

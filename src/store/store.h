@@ -214,6 +214,18 @@ int store_imap_state_get(struct store *st, const char *account, const char *mail
 			 uint32_t *uidvalidity_r, uint32_t *last_uid_r);
 int store_imap_state_set(struct store *st, const char *account, const char *mailbox,
 			 uint32_t uidvalidity, uint32_t last_uid);
+/* store_imap_status_set - the poller's last poll and last error ("" = none), for tagctl status */
+int store_imap_status_set(struct store *st, const char *account, const char *mailbox,
+			  time_t last_poll, const char *last_error);
+struct st_imap_state {
+	char *account;
+	char *mailbox;
+	uint32_t uidvalidity, last_uid;
+	time_t last_poll;
+	char *last_error;
+};
+int store_imap_state_list(struct store *st, struct st_imap_state **list_r, int *n_r);
+void st_imap_state_list_free(struct st_imap_state **list, int n);
 
 /* ---- the launch call and its answers (call.c) ---- */
 struct st_call {
@@ -282,5 +294,51 @@ int store_outbox_update(struct store *st, int64_t id, const char *state, int att
 int store_outbox_counts(struct store *st, int64_t session_id, int counts[5]);
 void st_outbox_free(struct st_outbox *o);
 void st_outbox_list_free(struct st_outbox **list, int n);
+
+/* ---- the week's calendar (schedule.c) ---- */
+struct st_sched {
+	char *event;            /* open, reminder, digest:YYYY-MM-DD, close */
+	time_t due;             /* when it was due */
+	time_t done;            /* when it was done */
+	char *result;           /* a short note: "6 drafts", "quiet day", ... */
+};
+
+/* store_sched_get - 0 and *done_r when the session's event is recorded as
+   done, 1 when it is not */
+int store_sched_get(struct store *st, int64_t session_id, const char *event, time_t *done_r);
+/* store_sched_mark - record the event as done; 1 (nothing changed) when it
+   was already. Call it in the transaction that did the event's work. */
+int store_sched_mark(struct store *st, int64_t session_id, const char *event, time_t due,
+		     time_t done, const char *result);
+/* store_sched_list - the session's done events, by due time */
+int store_sched_list(struct store *st, int64_t session_id, struct st_sched **list_r, int *n_r);
+void st_sched_list_free(struct st_sched **list, int n);
+
+/* store_digest_pending - ids of the session's comments created at or
+   before until, not late, that no digest has taken yet; oldest first */
+int store_digest_pending(struct store *st, int64_t session_id, time_t until, int64_t **ids_r, int *n_r);
+/* store_digest_take - the digest of day took these comments */
+int store_digest_take(struct store *st, int64_t session_id, const char *day, const int64_t *ids, int n);
+
+/* store_outbox_find - 0 (and *id_r) when mail with this purpose was
+   queued, 1 when not */
+int store_outbox_find(struct store *st, const char *purpose, int64_t *id_r);
+
+/* revisions mailed to LIST+revise (schedule.c) */
+struct st_revise {
+	int64_t message_row;    /* the message that carried it */
+	int64_t session_id;
+	char *organizer;        /* who sent it */
+	char *source;           /* the Markdown */
+	time_t created;
+	int revision;           /* the revision it became, 0 while waiting */
+};
+
+/* store_revise_add - 1 when that message is recorded already */
+int store_revise_add(struct store *st, const struct st_revise *r);
+/* store_revise_get - 1 when the message carried no revision */
+int store_revise_get(struct store *st, int64_t message_row, struct st_revise *r);
+int store_revise_set_revision(struct store *st, int64_t message_row, int revision);
+void st_revise_free(struct st_revise *r);
 
 #endif

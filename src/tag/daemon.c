@@ -14,6 +14,8 @@
 #include "mail/listaddr.h"
 #include "net/imap.h"
 #include "net/lmtp.h"
+#include "net/http.h"
+#include "tag/signup.h"
 #include "net/smtp.h"
 #include "store/store.h"
 #include <dirent.h>
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 #define MAILDIR_SCAN_MS 1000
-#define MAX_POLL_FDS 80
+#define MAX_POLL_FDS 128
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -44,6 +46,7 @@ struct daemon {
 	struct store *st;
 	struct ingest *in;
 	struct lmtp_server *lmtp;
+	struct http_server *http;        /* one-click unsubscribe, with [tagd] web_url */
 	char *maildir_in;
 	/* IMAP, in its own thread with its own store connection */
 	pthread_t imap_thread;
@@ -351,6 +354,14 @@ static enum lmtp_verdict lmtp_deliver(void *arg, const char *mail_from, const ch
 	return LMTP_OK;
 }
 
+/* ---- HTTP: the one-click unsubscribe endpoint ---- */
+
+static void http_request(void *arg, const struct http_request *rq, struct http_response *resp)
+{
+	struct daemon *d = arg;
+	signup_web(d->st, rq, resp);
+}
+
 /* ---- IMAP, in its own thread ---- */
 
 struct imap_tx {
@@ -404,8 +415,19 @@ static void imap_uidvalidity(void *arg, const char *mailbox, uint32_t old_v, uin
 static void *imap_main(void *arg)
 {
 	struct daemon *d = arg;
-	while (!stop_requested)
+	time_t last_poll = 0;
+	char last_error[256] = "-";
+	while (!stop_requested) {
 		imap_poller_step(d->imap, -1);
+		/* keep what tagctl status shows up to date, without a write per IDLE wake */
+		struct imap_status ist;
+		imap_poller_status(d->imap, &ist);
+		if (ist.last_poll != last_poll || strcmp(ist.last_error, last_error) != 0) {
+			last_poll = ist.last_poll;
+			snprintf(last_error, sizeof(last_error), "%s", ist.last_error);
+			store_imap_status_set(d->imap_st, d->imap_account, d->cfg.imap_mailbox, last_poll, last_error);
+		}
+	}
 	return NULL;
 }
 
@@ -602,6 +624,9 @@ static int run_loop(struct daemon *d)
 		nfds++;
 		if (d->lmtp)
 			nfds += lmtp_server_fds(d->lmtp, fds + nfds, MAX_POLL_FDS - nfds, &timeout);
+		size_t nlmtp = nfds - 1;
+		if (d->http)
+			nfds += http_server_fds(d->http, fds + nfds, MAX_POLL_FDS - nfds, &timeout);
 		int r = poll(fds, nfds, timeout);
 		if (r < 0 && errno != EINTR) {
 			log_error_errno("poll");
@@ -614,7 +639,9 @@ static int run_loop(struct daemon *d)
 			d->pending++;
 		}
 		if (d->lmtp)
-			lmtp_server_handle(d->lmtp, fds + 1, nfds - 1);
+			lmtp_server_handle(d->lmtp, fds + 1, nlmtp);
+		if (d->http)
+			http_server_handle(d->http, fds + 1 + nlmtp, nfds - 1 - nlmtp);
 	}
 	return 0;
 }
@@ -679,6 +706,25 @@ int daemon_run(const struct daemon_opts *o)
 		lmtp_server_set_limits(d.lmtp, &lim);
 		log_info("lmtp: listening on %s", lmtp_server_address(d.lmtp));
 	}
+	if (!o->once && d.cfg.web_url && *d.cfg.web_url && d.cfg.http_listen && *d.cfg.http_listen) {
+		const char *err;
+		d.http = http_server_new(d.cfg.http_listen, http_request, &d, &err);
+		if (d.http == NULL) {
+			log_error("http %s: %s", d.cfg.http_listen, err);
+			goto out;
+		}
+		struct http_limits hl = { 0 };
+		hl.timeout_ms = (int)d.cfg.http_timeout * 1000;
+		hl.max_conns = (size_t)d.cfg.http_max_conns;
+		/* the poll array holds the wake pipe, LMTP's and HTTP's descriptors */
+		size_t used = 2 + (d.lmtp ? lmtp_server_max_fds(d.lmtp) : 0);
+		size_t room = used < MAX_POLL_FDS ? MAX_POLL_FDS - used : 1;
+		if (hl.max_conns > room)
+			hl.max_conns = room;
+		http_server_set_limits(d.http, &hl);
+		log_info("http: one-click unsubscribe on %s (public address %s)", http_server_address(d.http),
+			 d.cfg.web_url);
+	}
 	if (drop_privileges(d.cfg.user) < 0)
 		goto out;
 	if (o->background) {
@@ -728,6 +774,7 @@ out:
 	stop_imap(&d);
 	stop_sender(&d);
 	lmtp_server_free(&d.lmtp);
+	http_server_free(&d.http);
 	ingest_free(&d.in);
 	store_close(&d.st);
 	free(d.maildir_in);
