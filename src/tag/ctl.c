@@ -22,6 +22,11 @@ const struct ctl_command ctl_commands[] = {
 	{ "release", "ID", "take a held message as a comment after all", ctl_cmd_release },
 	{ "discard", "ID", "discard a held message (it stays archived)", ctl_cmd_discard },
 	{ "outbox", "[SLUG] [--json] | show ID | retry ID", "the outgoing mail queue", ctl_cmd_outbox },
+	{ "status", "[SLUG] [--json]", "the state of each session, the outbox and IMAP", ctl_cmd_status },
+	{ "invite", "SLUG FILE.csv [--json]", "invite contacts who are not participants yet (once each)", ctl_cmd_invite },
+	{ "pending", "SLUG [--json]", "sign-ups waiting for the organizers' approval", ctl_cmd_pending },
+	{ "approve", "SLUG EMAIL", "accept a pending sign-up (welcome mail)", ctl_cmd_approve },
+	{ "reject", "SLUG EMAIL [--reason TEXT]", "decline a pending sign-up (decline mail)", ctl_cmd_reject },
 	{ NULL, NULL, NULL, NULL }
 };
 

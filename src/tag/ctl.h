@@ -54,5 +54,10 @@ int ctl_cmd_held(struct ctl *c, int argc, char **argv);
 int ctl_cmd_release(struct ctl *c, int argc, char **argv);
 int ctl_cmd_discard(struct ctl *c, int argc, char **argv);
 int ctl_cmd_outbox(struct ctl *c, int argc, char **argv);
+int ctl_cmd_status(struct ctl *c, int argc, char **argv);
+int ctl_cmd_invite(struct ctl *c, int argc, char **argv);
+int ctl_cmd_pending(struct ctl *c, int argc, char **argv);
+int ctl_cmd_approve(struct ctl *c, int argc, char **argv);
+int ctl_cmd_reject(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -31,6 +31,9 @@ libtagd_a_SOURCES += src/tag/ctl_outbox.c
 libtagd_a_SOURCES += src/tag/signup.c src/tag/signup.h
 # sign-up and invitations: commands by mail, tagctl invite/pending/approve/reject,
 # the one-click unsubscribe endpoint (src/net/http)
+libtagd_a_SOURCES += src/tag/invite.c src/tag/invite.h src/tag/ctl_signup.c \
+	src/net/http.c src/net/http.h
 # the launch call's invitation (renamed from invitation.*: that is now the TAG invitation)
 calltemplatesdir = $(pkgdatadir)/templates
 dist_calltemplates_DATA = templates/call-invitation.html templates/call-invitation.txt
+libtagd_a_SOURCES += src/tag/ctl_status.c

@@ -16,7 +16,8 @@ T participant import prof-learning "$fix/participants.csv" >/dev/null &&
 T draft import prof-learning "$fix/prof-learning-draft.md" >/dev/null
 ok $? "session, participants and draft set up"
 
-T inject --json "$fix"/replies/*.eml >"$tmp/results.jsonl" 2>"$tmp/err"
+# the replies arrive on Tuesday of the review week
+T --clock "2018-07-17 14:00" inject --json "$fix"/replies/*.eml >"$tmp/results.jsonl" 2>"$tmp/err"
 ok $? "tagctl inject takes every fixture reply"
 [ -s "$tmp/err" ] && sed 's/^/# stderr: /' "$tmp/err" | head -20
 
@@ -77,5 +78,15 @@ is "$("$PYTHON3" -c '
 import json,sys
 print([c["paragraph"] for c in json.load(open(sys.argv[1])) if c["author"].lower()=="b.okafor@gmail.example.com" and "running a classroom" in c["text"]])' "$tmp/after.json")" \
 	"[5]" "the comment is filed under ¶5 now"
+
+# tagctl status --json reflects that known state
+T --clock "2018-07-17 20:00" status prof-learning --json >"$tmp/status.json"
+is "$("$PYTHON3" -c '
+import json,sys
+s=json.load(open(sys.argv[1]))["sessions"][0]
+c=sum(1 for l in open(sys.argv[2]) if l.strip() and json.loads(l)["class"]=="comment")
+print(s["phase"], s["participants"]["active"], s["participants"]["left"], s["comments"]["total"]==s["comments"]["today"]>0,
+      s["outbox"]["queued"]>=c, s["outbox"]["sent"])' "$tmp/status.json" "$tmp/results.jsonl")" \
+	"open 5 1 True True 0" "tagctl status --json: open, 5 active and 1 left, today's comments, the answers queued"
 
 done_testing
