@@ -35,7 +35,6 @@ struct xfer {
 	int final_code;       /* the reply to the end of data; 0 none yet */
 	int code;             /* last complete reply code (>= 400 kept) */
 	enum stage code_stage;
-	int last_reply_code;  /* last complete reply of any kind */
 	char reply[SMTP_TEXT_MAX]; /* the line of `code` */
 	int auth_pending;     /* a 334 asked for credentials: next line is secret */
 };
@@ -132,7 +131,6 @@ static void on_reply_line(struct xfer *x, const char *p, size_t n)
 	if (line[3] == '-')
 		return;  /* a continuation line; the last one decides */
 	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	x->last_reply_code = code;
 	x->auth_pending = (code == 334);
 	if (code >= 200 && code < 300 && x->stage != ST_CONNECT)
 		x->got_2xx = 1;
