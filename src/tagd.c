@@ -1,6 +1,8 @@
 /* tagd - the TAG mail gateway daemon */
 #include "config.h"
 #include "tag/daemon.h"
+#include "tag/session.h"
+#include "tag/settings.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include <getopt.h>
@@ -47,7 +49,7 @@ static int parse_time(const char *s, time_t *t)
 
 int main(int argc, char **argv)
 {
-	enum { O_DAEMON = 256, O_ONCE, O_CLOCK, O_SPEED, O_UNTIL, O_CHECK, O_CONN, O_DUMP };
+	enum { O_DAEMON = 256, O_ONCE, O_CLOCK, O_SPEED, O_UNTIL, O_CHECK, O_CONN, O_DUMP, O_REF };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "database", required_argument, NULL, 'd' },
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "check-connections", no_argument, NULL, O_CONN },
 		{ "dump-config", no_argument, NULL, O_DUMP },
+		{ "config-reference", required_argument, NULL, O_REF },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -95,6 +98,19 @@ int main(int argc, char **argv)
 		case O_CHECK: check = 1; break;
 		case O_CONN: conn = 1; break;
 		case O_DUMP: dump = 1; break;
+		case O_REF: {
+			/* the settings tables as roff, for the man pages (undocumented) */
+			struct buf out = BUF_INIT;
+			if (strcmp(optarg, "conf") == 0)
+				cfg_reference(tagd_config_defs, &out);
+			else if (strcmp(optarg, "session") == 0)
+				cfg_reference(session_conf_defs, &out);
+			else
+				return 2;
+			fwrite(out.data, 1, out.len, stdout);
+			buf_free(&out);
+			return 0;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tagd %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;

@@ -458,3 +458,42 @@ void cfg_free(const struct cfg_def *defs, void *target)
 		}
 	}
 }
+
+static void roff(struct buf *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\')
+			buf_puts(out, "\\e");
+		else if (*s == '-')
+			buf_puts(out, "\\-");
+		else
+			buf_putc(out, *s);
+	}
+}
+
+void cfg_reference(const struct cfg_def *defs, struct buf *out)
+{
+	static const char *const types[] = { "text", "path", "number", "size", "duration", "yes|no",
+					     NULL, "HH:MM", "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "text, repeatable",
+					     "secret", "file" };
+	const char *section = NULL;
+	for (const struct cfg_def *d = defs; d->name; d++) {
+		if (section == NULL || strcmp(section, d->section) != 0) {
+			buf_printf(out, ".SS [%s]\n", d->section);
+			section = d->section;
+		}
+		buf_puts(out, ".TP\n.B ");
+		roff(out, d->name);
+		buf_puts(out, "\n(");
+		roff(out, d->type == CFG_ENUM ? d->choices : types[d->type]);
+		if (d->def && *d->def) {
+			buf_puts(out, "; default ");
+			roff(out, d->def);
+		}
+		if ((d->type == CFG_INT || d->type == CFG_SIZE || d->type == CFG_SECONDS) && (d->min || d->max))
+			buf_printf(out, "; %lld to %lld", (long long)d->min, (long long)d->max);
+		buf_puts(out, ")\n");
+		roff(out, d->help);
+		buf_puts(out, ".\n");
+	}
+}

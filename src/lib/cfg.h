@@ -65,6 +65,9 @@ int cfg_set(const struct cfg_def *defs, void *target, const char *section,
 	    const char *key, const char *value, const char **error_r);
 /* cfg_dump - the effective settings as an INI text, secrets hidden */
 void cfg_dump(const struct cfg_def *defs, const void *target, struct buf *out);
+/* cfg_reference - the settings as a man page fragment (roff): one .TP
+   entry per key with its type, default and help, under .SS [section] */
+void cfg_reference(const struct cfg_def *defs, struct buf *out);
 /* cfg_free - free what cfg_* allocated in target */
 void cfg_free(const struct cfg_def *defs, void *target);
 /* cfg_list_add - append a copy of s */

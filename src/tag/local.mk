@@ -37,3 +37,21 @@ libtagd_a_SOURCES += src/tag/invite.c src/tag/invite.h src/tag/ctl_signup.c \
 calltemplatesdir = $(pkgdatadir)/templates
 dist_calltemplates_DATA = templates/call-invitation.html templates/call-invitation.txt
 libtagd_a_SOURCES += src/tag/ctl_status.c
+check_PROGRAMS += tests/unit/test-signup
+tests_unit_test_signup_SOURCES = tests/unit/test-signup.c tests/unit/tap.h
+TESTS += tests/unit/test-signup
+EXTRA_DIST += tests/data/signup/contacts.csv tests/data/signup/signup.session tests/data/signup/approval.session
+# the week: schedule, draft mail, digests, relays, revisions by mail
+libtagd_a_SOURCES += src/store/schedule.c \
+	src/tag/schedule.c src/tag/schedule.h \
+	src/tag/draftmail.c src/tag/draftmail.h \
+	src/tag/digest.c src/tag/digest.h \
+	src/tag/relay.c src/tag/relay.h \
+	src/tag/revise.c src/tag/revise.h \
+	src/tag/ctl_comment.c src/tag/ctl_schedule.c
+# the template of answers to organizers about mailed revisions (installed with the others)
+weektemplatesdir = $(pkgdatadir)/templates
+dist_weektemplates_DATA = templates/revise.html templates/revise.txt
+
+TESTS += tests/integration/test-docs.sh
+EXTRA_DIST += tests/integration/test-docs.sh
