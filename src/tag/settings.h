@@ -44,6 +44,10 @@ struct tagd_config {
 	int64_t imap_timeout;
 	/* [lmtp] */
 	char *lmtp_listen;      /* "127.0.0.1:2424" or a socket path, "" = off */
+	/* [http] the one-click unsubscribe endpoint (only with [tagd] web_url) */
+	char *http_listen;      /* "127.0.0.1:8025", "" = off */
+	int64_t http_timeout;   /* seconds a client has for its request */
+	int64_t http_max_conns; /* connections at once */
 	/* [smtp] */
 	char *smtp_url;         /* "" = deliver to maildir_out */
 	int smtp_tls;

@@ -686,7 +686,7 @@ static void test_templates(void)
 		tval_free(&nobool);
 		tval_free(&empty);
 	}
-	is_int(nfiles, 30, "15 kinds of mail, a text and an HTML template each");
+	is_int(nfiles, 32, "16 kinds of mail, a text and an HTML template each");
 	contract_free(&c);
 	render_cache_clear();
 }
