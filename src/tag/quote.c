@@ -1215,39 +1215,59 @@ static int block_start(const struct tline *T, int i)
 	return i;
 }
 
-/* cut_once_footer - the line index from which a footer starts, or end */
-static int cut_footer(const struct tline *T, int end)
+/* tail_start - the first line of the last `lines` non-blank lines before end */
+static int tail_start(const struct tline *T, int end, int lines)
+{
+	int i = end;
+	while (i > 0 && lines > 0) {
+		i--;
+		if (!T[i].blank)
+			lines--;
+	}
+	return i;
+}
+
+/* Footers are at most this many non-blank lines after their first line */
+#define FOOTER_AFTER_MAX  30
+#define LIST_FOOTER_AFTER 6
+/* Disclaimers are looked for among the last this many non-blank lines */
+#define DISCLAIMER_SCAN   60
+
+/* cut_footer - the line index from which a footer starts, or end. The
+   "-- " search covers the whole text only when first is set (a later
+   round cannot find one that an earlier one missed). */
+static int cut_footer(const struct tline *T, int end, int first)
 {
 	/* "-- " (and "--") starts a signature; "-- Name" too */
-	for (int i = 0; i < end; i++) {
+	for (int i = 0; first && i < end; i++) {
 		if (T[i].code)
 			continue;
 		if (is_sig_dashes(T[i].s, T[i].n))
 			return i;
 	}
 	/* a footer line, with only short lines after it */
-	for (int i = 0; i < end; i++) {
+	for (int i = tail_start(T, end, FOOTER_AFTER_MAX + 1); i < end; i++) {
 		if (T[i].code || !is_footer_line(T[i].s, T[i].n))
 			continue;
 		int ok = 1, count = 0;
 		for (int k = i + 1; k < end && ok; k++) {
 			if (T[k].blank)
 				continue;
-			if (T[k].n > 120 || ++count > 30)
+			if (T[k].n > 120 || ++count > FOOTER_AFTER_MAX)
 				ok = 0;
 		}
 		if (ok)
 			return i;
 	}
 	/* a mailing-list footer under a rule of underscores */
-	for (int i = 0; i < end; i++) {
+	for (int i = tail_start(T, end, LIST_FOOTER_AFTER + 1); i < end; i++) {
 		if (T[i].code || T[i].n < 2 || !is_delim_line(T[i].s, T[i].n) || T[i].s[0] != '_')
 			continue;
 		int count = 0, ok = 1;
-		for (int k = i + 1; k < end; k++) {
+		for (int k = i + 1; k < end && ok; k++) {
 			if (T[k].blank)
 				continue;
-			if (T[k].n > 100 || ++count > 6)
+			if (T[k].n > 100 || ++count > LIST_FOOTER_AFTER)
 				ok = 0;
 		}
 		if (ok)
@@ -1273,8 +1293,9 @@ static int cut_comment_tail(const struct tline *T, int end)
 	if (T[last].code)
 		return end;
 	int b = block_start(T, last);
-	/* a disclaimer paragraph (and anything after it) */
-	for (int i = 1; i < end; i++) {
+	/* a disclaimer paragraph (and anything after it) near the end */
+	int from = tail_start(T, end, DISCLAIMER_SCAN);
+	for (int i = from > 1 ? from : 1; i < end; i++) {
 		if (T[i].code || T[i].blank || !T[i - 1].blank)
 			continue;
 		if (disclaimer_line(T[i].s, T[i].n) && last_content(T, i) >= 0)
@@ -1343,7 +1364,7 @@ size_t quote_signoff_cut(const char *text, size_t len, enum signoff_mode mode)
 	struct tline *T = text_lines(text, len, &n);
 	int end = n;
 	for (int round = 0; round < 8; round++) {
-		int e = cut_footer(T, end);
+		int e = cut_footer(T, end, round == 0);
 		if (mode == SIGNOFF_COMMENT)
 			e = cut_comment_tail(T, e);
 		if (e >= end)

@@ -383,11 +383,8 @@ static int ascii_alnum(int c)
 /* ci_at - s[i..] starts with w (lowercase), ASCII case ignored */
 static int ci_at(const char *s, size_t n, size_t i, const char *w)
 {
-	size_t m = strlen(w);
-	if (i + m > n)
-		return 0;
-	for (size_t k = 0; k < m; k++)
-		if (ascii_lc((unsigned char)s[i + k]) != (unsigned char)w[k])
+	for (size_t k = 0; w[k]; k++)
+		if (i + k >= n || ascii_lc((unsigned char)s[i + k]) != (unsigned char)w[k])
 			return 0;
 	return 1;
 }
@@ -1003,6 +1000,9 @@ struct builder {
 	int cap;
 	int last_anchor_gen;    /* anchor generation of the last comment */
 	int truncated;
+	struct buf last;        /* the text of the last comment, still growing
+				   (joined pieces are appended, never copied
+				   again: linear in the body) */
 };
 
 /* author_block - where the last block starts when it opens with the
@@ -1103,12 +1103,12 @@ static void add_comment(struct builder *b, int paragraph, const int *paras, int 
 		if (same || r->ncomments >= THREAD_MAX_COMMENTS) {
 			if (!same)
 				b->truncated = 1;
-			char *joined = xasprintf("%s\n\n%s", c->text, text);
-			free(c->text);
+			buf_puts(&b->last, "\n\n");
+			buf_puts(&b->last, text);
 			free(text);
-			c->text = joined;
 			return;
 		}
+		c->text = buf_steal(&b->last, NULL);
 	}
 	if (r->ncomments == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 4;
@@ -1122,10 +1122,20 @@ static void add_comment(struct builder *b, int paragraph, const int *paras, int 
 		c->paragraphs = xmalloc(sizeof(int) * (size_t)nparas);
 		memcpy(c->paragraphs, paras, sizeof(int) * (size_t)nparas);
 	}
-	c->text = text;
+	buf_reset(&b->last);
+	buf_puts(&b->last, text);
+	free(text);
 	c->anchor = anchor ? xstrdup(anchor) : NULL;
 	c->how = how;
 	b->last_anchor_gen = anchor_gen;
+}
+
+/* builder_finish - give the last comment its text */
+static void builder_finish(struct builder *b)
+{
+	if (b->r->ncomments > 0)
+		b->r->comments[b->r->ncomments - 1].text = buf_steal(&b->last, NULL);
+	buf_free(&b->last);
 }
 
 /* thread_extract - segments, quote groups, sections, targets (see thread.h) */
@@ -1163,6 +1173,7 @@ int thread_extract(const struct thread_input *in, struct thread_result *r)
 	memset(&b, 0, sizeof(b));
 	b.r = r;
 	b.last_anchor_gen = -1;
+	buf_init(&b.last, 0);
 
 	int gstart = 0;         /* first segment of the current quote group */
 	int anchor_gen = 0;
@@ -1230,6 +1241,7 @@ int thread_extract(const struct thread_input *in, struct thread_result *r)
 		buf_free(&sb);
 		anchor_clear(&a);
 	}
+	builder_finish(&b);
 	if (b.truncated)
 		r->truncated = 1;
 	free(m.w);
