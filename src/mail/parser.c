@@ -1,0 +1,696 @@
+#include "config.h"
+#include "mail/msg.h"
+#include "lib/buf.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The isolated parser. The parent and a long-lived child share a Unix
+   socket pair (so writes can use MSG_NOSIGNAL: no SIGPIPE whatever the
+   daemon does with that signal). A request is "TMQ1", a 64-bit length and
+   the raw message; the reply is "TMR1", a 64-bit length and the
+   serialized result. Everything read from the child is checked as if it
+   came from an attacker: the child runs libetpan on hostile input.
+
+   Fault injection for tests: when TAGD_MAIL_PARSER_FAULTS is set in the
+   environment at the time the child starts, a message holding the line
+   "X-Tagd-Test-Fault: crash" makes the child abort, "...: hang" makes it
+   sleep forever. Nothing else reads that variable. */
+
+#define REQ_MAGIC 0x31514d54u   /* "TMQ1" little-endian */
+#define REP_MAGIC 0x31524d54u   /* "TMR1" */
+#define FAULT_ENV "TAGD_MAIL_PARSER_FAULTS"
+#define CHILD_FD 3
+#define REAP_GRACE_MS 50
+
+struct mail_parser {
+	struct mail_limits lim;
+	int timeout_ms;
+	pid_t pid;              /* -1: no child */
+	int fd;                 /* our end of the socket pair, -1: none */
+	char err[96];
+};
+
+/* ---------------------------------------------------------------- */
+/* Wire encoding: little-endian integers, length-prefixed strings. */
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
+	buf_append(b, x, 4);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_bytes(struct buf *b, const char *p, size_t n)
+{
+	put_u64(b, n);
+	buf_append(b, p ? p : "", n);
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	put_bytes(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void put_ostr(struct buf *b, const char *s)
+{
+	buf_putc(b, s ? 1 : 0);
+	if (s)
+		put_str(b, s);
+}
+
+static void put_addr(struct buf *b, const struct mail_addr *a)
+{
+	put_ostr(b, a->name);
+	put_ostr(b, a->addr);
+}
+
+/* serialize - the whole result of mail_parse */
+static void serialize(struct buf *b, int r, const char *error, const struct mail_msg *m)
+{
+	put_u32(b, r == 0 ? 0 : 1);
+	if (r != 0) {
+		put_str(b, error ? error : "unreadable message");
+		return;
+	}
+	put_ostr(b, m->message_id);
+	put_ostr(b, m->in_reply_to);
+	put_u32(b, (uint32_t)m->nreferences);
+	for (int i = 0; i < m->nreferences; i++)
+		put_str(b, m->references[i]);
+	put_str(b, m->subject);
+	put_addr(b, &m->from);
+	put_addr(b, &m->reply_to);
+	put_addr(b, &m->sender);
+	put_u32(b, (uint32_t)m->nto);
+	for (int i = 0; i < m->nto; i++)
+		put_addr(b, &m->to[i]);
+	put_u32(b, (uint32_t)m->ncc);
+	for (int i = 0; i < m->ncc; i++)
+		put_addr(b, &m->cc[i]);
+	put_u64(b, (uint64_t)(int64_t)m->date);
+	put_u32(b, (uint32_t)m->nheaders);
+	for (int i = 0; i < m->nheaders; i++) {
+		put_str(b, m->headers[i].name);
+		put_str(b, m->headers[i].value);
+	}
+	put_str(b, m->text);
+	put_u32(b, (uint32_t)m->text_from_html);
+	put_ostr(b, m->html);
+	put_u32(b, (uint32_t)m->nparts);
+	for (int i = 0; i < m->nparts; i++) {
+		const struct mail_part *p = &m->parts[i];
+		put_u32(b, (uint32_t)p->role);
+		put_str(b, p->content_type);
+		put_ostr(b, p->charset);
+		put_ostr(b, p->filename);
+		put_ostr(b, p->method);
+		put_u32(b, (uint32_t)p->depth);
+		put_bytes(b, p->data, p->len);
+	}
+	put_str(b, m->content_type);
+	put_ostr(b, m->report_type);
+	put_u32(b, (uint32_t)m->problems);
+	put_ostr(b, m->problem);
+}
+
+struct rd {
+	const unsigned char *p;
+	size_t left;
+	int bad;
+};
+
+static uint32_t get_u32(struct rd *r)
+{
+	if (r->bad || r->left < 4) {
+		r->bad = 1;
+		return 0;
+	}
+	uint32_t v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+		     (uint32_t)r->p[3] << 24;
+	r->p += 4;
+	r->left -= 4;
+	return v;
+}
+
+static uint64_t get_u64(struct rd *r)
+{
+	uint64_t lo = get_u32(r);
+	uint64_t hi = get_u32(r);
+	return lo | hi << 32;
+}
+
+/* get_bytes - a length-prefixed byte string, copied with a NUL added */
+static char *get_bytes(struct rd *r, size_t *len_r, int cstring)
+{
+	uint64_t n = get_u64(r);
+	if (r->bad || n > r->left) {
+		r->bad = 1;
+		return NULL;
+	}
+	if (cstring && memchr(r->p, '\0', (size_t)n)) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *s = xmemdup0(r->p, (size_t)n);
+	r->p += n;
+	r->left -= (size_t)n;
+	if (len_r)
+		*len_r = (size_t)n;
+	return s;
+}
+
+static char *get_str(struct rd *r)
+{
+	return get_bytes(r, NULL, 1);
+}
+
+static char *get_ostr(struct rd *r)
+{
+	if (r->bad || r->left < 1) {
+		r->bad = 1;
+		return NULL;
+	}
+	unsigned char f = r->p[0];
+	r->p++;
+	r->left--;
+	if (f > 1) {
+		r->bad = 1;
+		return NULL;
+	}
+	return f ? get_str(r) : NULL;
+}
+
+/* get_count - an item count that the remaining bytes can hold */
+static int get_count(struct rd *r, size_t min_item, size_t max)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad || n > max || n > INT_MAX || (size_t)n > r->left / min_item) {
+		r->bad = 1;
+		return 0;
+	}
+	return (int)n;
+}
+
+static void get_addr(struct rd *r, struct mail_addr *a)
+{
+	a->name = get_ostr(r);
+	a->addr = get_ostr(r);
+}
+
+/* deserialize - rebuild the result; -1 on anything malformed */
+static int deserialize(const char *data, size_t len, const struct mail_limits *lim,
+		       struct mail_msg **msg_r, char *err, size_t errsz, int *failed_r)
+{
+	struct rd r = { (const unsigned char *)data, len, 0 };
+	*failed_r = 0;
+	uint32_t status = get_u32(&r);
+	if (r.bad || status > 1)
+		return -1;
+	if (status == 1) {
+		char *e = get_str(&r);
+		if (r.bad || r.left != 0) {
+			free(e);
+			return -1;
+		}
+		snprintf(err, errsz, "%s", e);
+		free(e);
+		*failed_r = 1;
+		return 0;
+	}
+	struct mail_msg *m = xcalloc(1, sizeof(*m));
+	m->message_id = get_ostr(&r);
+	m->in_reply_to = get_ostr(&r);
+	m->nreferences = get_count(&r, 8, 1u << 20);
+	if (m->nreferences) {
+		m->references = xcalloc((size_t)m->nreferences, sizeof(char *));
+		for (int i = 0; i < m->nreferences && !r.bad; i++)
+			m->references[i] = get_str(&r);
+	}
+	m->subject = get_str(&r);
+	get_addr(&r, &m->from);
+	get_addr(&r, &m->reply_to);
+	get_addr(&r, &m->sender);
+	m->nto = get_count(&r, 2, 1u << 20);
+	if (m->nto) {
+		m->to = xcalloc((size_t)m->nto, sizeof(*m->to));
+		for (int i = 0; i < m->nto && !r.bad; i++)
+			get_addr(&r, &m->to[i]);
+	}
+	m->ncc = get_count(&r, 2, 1u << 20);
+	if (m->ncc) {
+		m->cc = xcalloc((size_t)m->ncc, sizeof(*m->cc));
+		for (int i = 0; i < m->ncc && !r.bad; i++)
+			get_addr(&r, &m->cc[i]);
+	}
+	m->date = (time_t)(int64_t)get_u64(&r);
+	m->nheaders = get_count(&r, 16, lim->max_headers);
+	if (m->nheaders) {
+		m->headers = xcalloc((size_t)m->nheaders, sizeof(*m->headers));
+		for (int i = 0; i < m->nheaders && !r.bad; i++) {
+			m->headers[i].name = get_str(&r);
+			m->headers[i].value = get_str(&r);
+		}
+	}
+	m->text = get_str(&r);
+	uint32_t tfh = get_u32(&r);
+	if (tfh > 1)
+		r.bad = 1;
+	m->text_from_html = (int)tfh;
+	m->html = get_ostr(&r);
+	m->nparts = get_count(&r, 4 + 8 + 3 + 4 + 8, lim->max_parts);
+	if (m->nparts) {
+		m->parts = xcalloc((size_t)m->nparts, sizeof(*m->parts));
+		for (int i = 0; i < m->nparts && !r.bad; i++) {
+			struct mail_part *p = &m->parts[i];
+			uint32_t role = get_u32(&r);
+			if (role > MAIL_PART_OTHER_TEXT)
+				r.bad = 1;
+			p->role = (enum mail_part_role)role;
+			p->content_type = get_str(&r);
+			p->charset = get_ostr(&r);
+			p->filename = get_ostr(&r);
+			p->method = get_ostr(&r);
+			uint32_t depth = get_u32(&r);
+			if (depth > lim->max_depth + 2)
+				r.bad = 1;
+			p->depth = (int)depth;
+			p->data = get_bytes(&r, &p->len, 0);
+		}
+	}
+	m->content_type = get_str(&r);
+	m->report_type = get_ostr(&r);
+	uint32_t probs = get_u32(&r);
+	if (probs > INT_MAX)
+		r.bad = 1;
+	m->problems = (int)probs;
+	m->problem = get_ostr(&r);
+	if (!r.bad && (m->subject == NULL || m->text == NULL || m->content_type == NULL))
+		r.bad = 1;
+	if (r.bad || r.left != 0) {
+		/* the counts may be ahead of what was filled: they are all
+		   calloc'ed, so freeing NULLs is fine */
+		mail_msg_free(&m);
+		return -1;
+	}
+	*msg_r = m;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* The child */
+
+static int read_full(int fd, void *p, size_t n)
+{
+	char *c = p;
+	while (n) {
+		ssize_t r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t r = send(fd, c, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static uint64_t le64(const unsigned char *x)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | x[i];
+	return v;
+}
+
+static uint32_t le32(const unsigned char *x)
+{
+	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+/* child_main - parse requests until the parent goes away */
+static void __attribute__((noreturn)) child_main(int fd, const struct mail_limits *lim)
+{
+	int faults = getenv(FAULT_ENV) != NULL;
+	for (;;) {
+		unsigned char hdr[12];
+		if (read_full(fd, hdr, sizeof(hdr)) < 0)
+			_exit(0);
+		uint64_t n = le64(hdr + 4);
+		if (le32(hdr) != REQ_MAGIC || n > lim->max_size)
+			_exit(2);
+		char *raw = xmalloc((size_t)n + 1);
+		if (read_full(fd, raw, (size_t)n) < 0)
+			_exit(0);
+		raw[n] = '\0';
+		if (faults) {
+			if (memmem(raw, (size_t)n, "X-Tagd-Test-Fault: crash", 24))
+				abort();
+			if (memmem(raw, (size_t)n, "X-Tagd-Test-Fault: hang", 23))
+				for (;;)
+					pause();
+		}
+		struct mail_msg *m = NULL;
+		const char *error = NULL;
+		int r = mail_parse(raw, (size_t)n, lim, &m, &error);
+		free(raw);
+		struct buf out;
+		buf_init(&out, (size_t)-1 / 2);
+		put_u32(&out, REP_MAGIC);
+		put_u64(&out, 0);
+		serialize(&out, r, error, m);
+		mail_msg_free(&m);
+		uint64_t plen = out.len - 12;
+		for (int i = 0; i < 8; i++)
+			out.data[4 + i] = (char)(plen >> (8 * i));
+		if (write_full(fd, out.data, out.len) < 0)
+			_exit(0);
+		buf_free(&out);
+	}
+}
+
+/* child_setup - a clean process: default signals, no other descriptors */
+static void child_setup(int fd)
+{
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2 };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (fd != CHILD_FD) {
+		if (dup2(fd, CHILD_FD) < 0)
+			_exit(3);
+		close(fd);
+	}
+	if (close_range(CHILD_FD + 1, ~0U, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long i = CHILD_FD + 1; i < (max > 0 && max < 65536 ? max : 65536); i++)
+			close((int)i);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* The parent */
+
+static int spawn(struct mail_parser *p)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_setup(sv[1]);
+		child_main(CHILD_FD, &p->lim);
+	}
+	close(sv[1]);
+	int fl = fcntl(sv[0], F_GETFL);
+	if (fl < 0 || fcntl(sv[0], F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	p->fd = sv[0];
+	p->pid = pid;
+	return 0;
+}
+
+/* reap - end the child (kill it first) and say how it ended */
+static void reap(struct mail_parser *p, const char *why)
+{
+	int st = 0;
+	pid_t r;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, SIGKILL);
+	while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (why)
+		snprintf(p->err, sizeof(p->err), "%s", why);
+	else if (r == p->pid && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+		snprintf(p->err, sizeof(p->err), "parser crashed: signal %d", WTERMSIG(st));
+	else if (r == p->pid && WIFEXITED(st))
+		snprintf(p->err, sizeof(p->err), "parser crashed: exit %d", WEXITSTATUS(st));
+	else if (r == p->pid)
+		snprintf(p->err, sizeof(p->err), "parser crashed: signal %d", WTERMSIG(st));
+	else
+		snprintf(p->err, sizeof(p->err), "parser crashed: child lost");
+	p->pid = -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum io { IO_OK, IO_DEAD, IO_TIMEOUT };
+
+/* wait_fd - poll for ev until the deadline */
+static enum io wait_fd(int fd, short ev, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return IO_TIMEOUT;
+		struct pollfd pf = { fd, ev, 0 };
+		int r = poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return IO_DEAD;
+		if (r == 0)
+			return IO_TIMEOUT;
+		if (pf.revents & ev)
+			return IO_OK;
+		if (pf.revents & (POLLERR | POLLHUP | POLLNVAL))
+			return IO_DEAD;
+	}
+}
+
+static enum io send_all(int fd, const char *p, size_t n, int64_t deadline)
+{
+	while (n) {
+		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			enum io w = wait_fd(fd, POLLOUT, deadline);
+			if (w != IO_OK)
+				return w;
+			continue;
+		}
+		return IO_DEAD;
+	}
+	return IO_OK;
+}
+
+static enum io recv_all(int fd, char *p, size_t n, int64_t deadline)
+{
+	while (n) {
+		ssize_t r = recv(fd, p, n, 0);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return IO_DEAD;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			enum io w = wait_fd(fd, POLLIN, deadline);
+			if (w != IO_OK)
+				return w;
+			continue;
+		}
+		return IO_DEAD;
+	}
+	return IO_OK;
+}
+
+struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_ms)
+{
+	struct mail_parser *p = xcalloc(1, sizeof(*p));
+	if (lim)
+		p->lim = *lim;
+	else
+		mail_limits_default(&p->lim);
+	p->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	p->pid = -1;
+	p->fd = -1;
+	if (spawn(p) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int mail_parser_child_pid(const struct mail_parser *p)
+{
+	return p && p->pid > 0 ? (int)p->pid : -1;
+}
+
+/* reply_cap - the most a true reply can take: text, html and part data
+   each at most a few times the message */
+static size_t reply_cap(const struct mail_limits *lim)
+{
+	size_t m = lim->max_size;
+	if (m > ((size_t)-1 - (1u << 20)) / 16)
+		return (size_t)-1 / 2;
+	return 16 * m + (1u << 20);
+}
+
+int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
+		      struct mail_msg **msg_r, const char **error_r)
+{
+	const char *dummy;
+	if (error_r == NULL)
+		error_r = &dummy;
+	*msg_r = NULL;
+	if (len > p->lim.max_size) {
+		*error_r = "message larger than the limit";
+		return -1;
+	}
+	if (p->pid <= 0 && spawn(p) < 0) {
+		*error_r = "parser crashed: cannot start a child";
+		return -1;
+	}
+	int64_t deadline = now_ms() + p->timeout_ms;
+	unsigned char hdr[12];
+	for (int i = 0; i < 4; i++)
+		hdr[i] = (unsigned char)(REQ_MAGIC >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		hdr[4 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+
+	enum io io = send_all(p->fd, (const char *)hdr, sizeof(hdr), deadline);
+	if (io == IO_OK)
+		io = send_all(p->fd, raw, len, deadline);
+	unsigned char rh[12];
+	if (io == IO_OK)
+		io = recv_all(p->fd, (char *)rh, sizeof(rh), deadline);
+	if (io == IO_TIMEOUT) {
+		reap(p, "parser timed out");
+		*error_r = p->err;
+		return -1;
+	}
+	if (io == IO_DEAD) {
+		reap(p, NULL);
+		*error_r = p->err;
+		return -1;
+	}
+	uint64_t plen = le64(rh + 4);
+	if (le32(rh) != REP_MAGIC || plen > reply_cap(&p->lim)) {
+		reap(p, "parser crashed: malformed reply");
+		*error_r = p->err;
+		return -1;
+	}
+	char *payload = xmalloc((size_t)plen + 1);
+	io = recv_all(p->fd, payload, (size_t)plen, deadline);
+	if (io != IO_OK) {
+		free(payload);
+		reap(p, io == IO_TIMEOUT ? "parser timed out" : NULL);
+		*error_r = p->err;
+		return -1;
+	}
+	int failed = 0;
+	struct mail_msg *m = NULL;
+	int r = deserialize(payload, (size_t)plen, &p->lim, &m, p->err, sizeof(p->err), &failed);
+	free(payload);
+	if (r < 0) {
+		reap(p, "parser crashed: malformed reply");
+		*error_r = p->err;
+		return -1;
+	}
+	if (failed) {
+		*error_r = p->err;
+		return -1;
+	}
+	*msg_r = m;
+	return 0;
+}
+
+void mail_parser_free(struct mail_parser **pp)
+{
+	struct mail_parser *p = pp ? *pp : NULL;
+	if (p == NULL)
+		return;
+	if (p->pid > 0) {
+		/* closing our end makes the child exit; give it a moment */
+		close(p->fd);
+		p->fd = -1;
+		int st;
+		for (int i = 0; i < REAP_GRACE_MS; i++) {
+			pid_t r = waitpid(p->pid, &st, WNOHANG);
+			if (r == p->pid || (r < 0 && errno != EINTR)) {
+				p->pid = -1;
+				break;
+			}
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		if (p->pid > 0)
+			reap(p, "closed");
+	}
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+	*pp = NULL;
+}
