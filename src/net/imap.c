@@ -533,6 +533,18 @@ static struct mailimap_search_key *search_key_simple(int type)
 				       NULL, NULL, NULL, 0, NULL, NULL, NULL);
 }
 
+/* set_add_uid - add a UID, ascending: consecutive ones make one range
+   ("1:100", not "1,2,...,100") */
+static void set_add_uid(struct mailimap_set *set, uint32_t uid)
+{
+	clistiter *last = clist_end(set->set_list);
+	struct mailimap_set_item *item = last != NULL ? clist_content(last) : NULL;
+	if (item != NULL && item->set_last != 0 && uid > 0 && item->set_last == uid - 1)
+		item->set_last = uid;
+	else
+		mailimap_set_add_single(set, uid);
+}
+
 /* store_flags - UID STORE +FLAGS.SILENT; flags built by the caller */
 static int store_flags(mailimap *s, struct mailimap_set *set, struct mailimap_flag_list *fl)
 {
@@ -631,7 +643,7 @@ static int reconcile(struct imap_poller *p, char *err, size_t errsz)
 		uint32_t *uid = clist_content(it);
 		/* the UID n:* trap has a SEARCH twin: keep to the range asked */
 		if (uid != NULL && *uid >= 1 && *uid <= p->last_uid) {
-			mailimap_set_add_single(set, *uid);
+			set_add_uid(set, *uid);
 			n++;
 		}
 	}
@@ -788,7 +800,7 @@ static enum fetch_result deliver_batch(struct imap_poller *p, const struct new_m
 	int r;
 
 	for (size_t i = 0; i < n; i++)
-		mailimap_set_add_single(set, want[i].uid);
+		set_add_uid(set, want[i].uid);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
@@ -846,7 +858,7 @@ static enum fetch_result deliver_batch(struct imap_poller *p, const struct new_m
 		p->deliver_failures = 0;
 		p->deliver_retry_ms = 0;
 		p->last_uid = got[i].uid;
-		mailimap_set_add_single(taken, got[i].uid);
+		set_add_uid(taken, got[i].uid);
 		ntaken++;
 		pthread_mutex_lock(&p->lock);
 		p->st.delivered++;

@@ -4,8 +4,8 @@
    Its "store" is a directory: msgs/<sha256>.eml holds each message once
    (the key is a hash over the Message-ID and the bytes, so a message seen
    again under a new UIDVALIDITY is a duplicate, as in the real store), and
-   `state` holds "UIDVALIDITY LAST_UID". Each file is written to a temporary
-   name, fsynced and renamed; the message goes first, so a crash between the
+   `state` holds "UIDVALIDITY LAST_UID". Each file is written in tmp/,
+   fsynced and renamed into place; the message goes first, so a crash between the
    two renames leaves a message whose UID is fetched again and found to be a
    duplicate: exactly once in effect, as the real store does it in one
    transaction. Every event is a line on stdout (flushed):
@@ -73,10 +73,12 @@ static void sleep_ms(int ms)
 		;
 }
 
-/* write_atomic - tmp file, fsync, rename */
+static const char *store_dir;   /* for tmp/ */
+
+/* write_atomic - a file in tmp/, fsync, rename (a crash leaves only tmp/) */
 static int write_atomic(const char *path, const void *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = xasprintf("%s/tmp/%ld.%s", store_dir, (long)getpid(), strrchr(path, '/') + 1);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	int ret = -1;
 	if (fd < 0)
@@ -332,9 +334,13 @@ int main(int argc, char **argv)
 	if (pr.dir == NULL)
 		usage();
 	char *msgs = xasprintf("%s/msgs", pr.dir);
+	char *tmp = xasprintf("%s/tmp", pr.dir);
 	mkdir(pr.dir, 0755);
 	mkdir(msgs, 0755);
+	mkdir(tmp, 0755);
 	free(msgs);
+	free(tmp);
+	store_dir = pr.dir;
 	pr.count = count_msgs(pr.dir);
 
 	struct imap_callbacks cb = { get_state, deliver, uidvalidity_changed, &pr };

@@ -10,6 +10,10 @@
 #   dovecot_reset_uidvalidity USER MAILBOX   delete and recreate MAILBOX with its
 #                                 messages re-saved: new UIDVALIDITY, new UIDs
 #   dovecot_count USER MAILBOX [SEARCH...]   number of messages matching (default ALL)
+#   dovecot_reconfigure TEXT      append config lines (e.g. imap_capability = ...), restart
+#   dovecot_rawlog USER           the directory of USER's protocol logs: one
+#                                 TIMESTAMP.PID.N.in (client commands, after login)
+#                                 and .out per session
 #   dovecot_cleanup               stop and remove the temp dir (call from a trap)
 #
 # Set before sourcing (optional): DOVECOT_USERS (default "alice bob carol dave
@@ -96,13 +100,14 @@ dovecot__config() {
 	fi
 	mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state" "$DOVECOT_DIR/home" || return 1
 	# the login and mail processes must reach their directories
-	chmod 755 "$DOVECOT_DIR" "$DOVECOT_DIR/home"
+	mkdir -p "$DOVECOT_DIR/rawlog"
+	chmod 755 "$DOVECOT_DIR" "$DOVECOT_DIR/home" "$DOVECOT_DIR/rawlog"
 	: >"$DOVECOT_DIR/passwd"
 	for u in $DOVECOT_USERS; do
 		echo "$u:{PLAIN}$DOVECOT_PASSWORD:$mail_uid:$mail_gid::$DOVECOT_DIR/home/$u::" \
 			>>"$DOVECOT_DIR/passwd"
-		mkdir -p "$DOVECOT_DIR/home/$u"
-		chown "$mail_uid:$mail_gid" "$DOVECOT_DIR/home/$u" 2>/dev/null
+		mkdir -p "$DOVECOT_DIR/home/$u" "$DOVECOT_DIR/rawlog/$u"
+		chown "$mail_uid:$mail_gid" "$DOVECOT_DIR/home/$u" "$DOVECOT_DIR/rawlog/$u" 2>/dev/null
 	done
 	chmod 644 "$DOVECOT_DIR/passwd"
 	DOVECOT_LOG=$DOVECOT_DIR/dovecot.log
@@ -121,6 +126,7 @@ dovecot__config() {
 	first_valid_uid = 1
 	mail_location = maildir:~/Maildir
 	mailbox_idle_check_interval = 1 secs
+	rawlog_dir = $DOVECOT_DIR/rawlog/%u
 	disable_plaintext_auth = no
 	auth_mechanisms = plain login
 	auth_failure_delay = 0
@@ -291,6 +297,15 @@ dovecot_count() {
 	shift 2
 	[ $# -gt 0 ] || set -- all
 	dovecot__adm search -u "$user" mailbox "$mailbox" "$@" | wc -l
+}
+
+dovecot_reconfigure() {
+	printf '%s\n' "$1" >>"$DOVECOT_CONF"
+	dovecot_restart
+}
+
+dovecot_rawlog() {
+	echo "$DOVECOT_DIR/rawlog/$1"
 }
 
 dovecot_cleanup() {

@@ -46,7 +46,7 @@ if [ ! -x "$PROBE" ]; then
 	exit 1
 fi
 
-DOVECOT_USERS="alice bob carol dave erin frank grace heidi ivan"
+DOVECOT_USERS="alice bob carol dave erin frank grace heidi ivan judy"
 . "$here/lib-dovecot.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tagd-imap-test.XXXXXX")
 PIDS=
@@ -96,7 +96,7 @@ probe alice --store "$WORK/alice" --until "$NFIX" --run-ms 20000 >"$WORK/a1.out"
 ok $? "probe took all messages and stopped"
 is "$(lines "$WORK/a1.out" ' new ')" "$NFIX" "$NFIX new deliveries"
 is "$(lines "$WORK/a1.out" ' dup ')" 0 "no duplicate delivery"
-is "$(ls "$WORK/alice/msgs" | wc -l)" "$NFIX" "the store holds $NFIX messages"
+is "$(ls "$WORK/alice/msgs" | grep -c "\.eml$")" "$NFIX" "the store holds $NFIX messages"
 is "$(grep -o 'uid=[0-9]*' "$WORK/a1.out" | sort -u | wc -l)" "$NFIX" "each UID delivered once"
 is "$(dovecot_count alice INBOX unseen)" 0 "every message is \\Seen in the mailbox"
 is "$(cat "$WORK/alice/state" | cut -d' ' -f2)" "$NFIX" "state: last UID is $NFIX"
@@ -124,7 +124,7 @@ ok $([ "$before" -gt 0 ] && [ "$before" -lt "$NFIX" ] && echo 0 || echo 1) "the 
 probe bob --store "$WORK/bob" --until "$NFIX" --run-ms 20000 >"$WORK/b2.out" 2>"$WORK/b2.err"
 ok $? "the restarted probe finished"
 is "$(cat "$WORK/b1.out" "$WORK/b2.out" | grep -c ' new ')" "$NFIX" "$NFIX new deliveries over both runs"
-is "$(ls "$WORK/bob/msgs" | wc -l)" "$NFIX" "the store holds $NFIX messages"
+is "$(ls "$WORK/bob/msgs" | grep -c "\.eml$")" "$NFIX" "the store holds $NFIX messages"
 is "$(dovecot_count bob INBOX unseen)" 0 "every message is \\Seen after the restart"
 diag "duplicates absorbed by the store after the kill: $(cat "$WORK/b1.out" "$WORK/b2.out" | grep -c ' dup ')"
 
@@ -147,7 +147,7 @@ ok $? "the probe read the recreated mailbox"
 is "$(lines "$WORK/a3.out" '^uidvalidity_changed')" 1 "the change was reported once"
 is "$(lines "$WORK/a3.out" ' dup ')" "$NFIX" "all $NFIX re-read messages were duplicates"
 is "$(lines "$WORK/a3.out" ' new ')" 0 "no new message stored"
-is "$(ls "$WORK/alice/msgs" | wc -l)" "$NFIX" "the store still holds $NFIX messages"
+is "$(ls "$WORK/alice/msgs" | grep -c "\.eml$")" "$NFIX" "the store still holds $NFIX messages"
 is "$(dovecot_count alice INBOX unseen)" 0 "the re-read messages are \\Seen"
 
 # --- 4. IDLE: a new message within 1 s; restart of Dovecot; interrupt -------
@@ -311,6 +311,38 @@ span=$((last - first))
 [ $span -gt 0 ] || span=1
 diag "throughput: $BULK messages ($((bytes / 1024)) KiB) in $span ms first-to-last commit:" \
 	"$((BULK * 1000 / span)) msg/s, $((bytes / 1024 * 1000 / span)) KiB/s; whole run $((t1 - t0)) ms"
+
+# --- 11. the whole run, as the server saw it ------------------------------
+# every command our sessions sent after login (Dovecot's rawlog)
+cat "$DOVECOT_DIR"/rawlog/*/*.in >"$WORK/commands" 2>/dev/null
+ok $([ -s "$WORK/commands" ] && echo 0 || echo 1) "the server recorded the sessions' commands"
+is "$(grep -c -E '^[0-9.]+ [^ ]+ EXPUNGE' "$WORK/commands")" 0 "never a plain EXPUNGE"
+is "$(grep -c -E '^[0-9.]+ [^ ]+ (FETCH|STORE|COPY|MOVE|SEARCH) ' "$WORK/commands")" 0 "only UID commands touch messages"
+is "$(grep -c -E 'BODY\[' "$WORK/commands")" 0 "bodies only with BODY.PEEK[] (the fetch itself sets no flag)"
+
+# --- 12. a server without MOVE and IDLE: COPY + \Deleted + UID EXPUNGE, polling
+dovecot_reconfigure 'protocol imap {
+  imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT THREAD=REFERENCES UIDPLUS CHILDREN NAMESPACE
+}'
+ok $? "dovecot restarted without MOVE and IDLE in CAPABILITY"
+# a message left alone earlier (as an oversized one is), then marked \Deleted
+# by a person: a plain EXPUNGE would remove it with the moved mail
+dovecot_append judy "${FILES[0]}"
+doveadm -c "$DOVECOT_CONF" flags add -u judy '\Deleted \Flagged $TagdTooBig' mailbox INBOX uid 1
+v=$(doveadm -c "$DOVECOT_CONF" mailbox status -u judy uidvalidity INBOX | sed 's/.*uidvalidity=//')
+mkdir -p "$WORK/judy"
+echo "$v 1" >"$WORK/judy/state"
+for f in "${FILES[@]:1:3}"; do dovecot_append judy "$f"; done
+probe judy --store "$WORK/judy" --move-to Done --poll 1 --until 3 --run-ms 20000 >"$WORK/j.out" 2>"$WORK/j.err"
+ok $? "fallback: the three new messages taken"
+check "... by polling" grep -q "connected (IMAPS).*polling$" "$WORK/j.err"
+is "$(dovecot_count judy Done)" 3 "... copied to Done"
+is "$(dovecot_count judy INBOX)" 1 "... removed from INBOX by UID EXPUNGE, the \\Deleted bystander kept"
+is "$(dovecot_count judy INBOX uid 1 deleted)" 1 "... the bystander is UID 1, still \\Deleted"
+cat "$(dovecot_rawlog judy)"/*.in >"$WORK/judy.commands"
+check "... with UID COPY" grep -q "UID COPY 2:4 Done" "$WORK/judy.commands"
+check "... and UID EXPUNGE" grep -q "UID EXPUNGE 2:4" "$WORK/judy.commands"
+is "$(grep -c ' MOVE \| IDLE' "$WORK/judy.commands")" 0 "... and neither MOVE nor IDLE"
 
 echo "1..$n"
 [ $failed -eq 0 ]
