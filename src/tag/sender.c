@@ -138,13 +138,14 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 		log_set_context(NULL, o->message_id);
 		char err[SMTP_TEXT_MAX + 64] = "";
 		enum smtp_status status;
-		int ambiguous = 0;
+		int ambiguous = 0, no_answer = 0;
 		if (s->smtp) {
 			struct smtp_result res;
 			smtp_send(s->smtp, o->mail_from, o->recipient, o->raw, o->rawlen, &res);
 			status = res.status;
 			ambiguous = res.ambiguous;
-			snprintf(err, sizeof(err), "%d %s", res.code, res.text);
+			no_answer = res.code == 0;
+			snprintf(err, sizeof(err), "%s", res.text);
 		} else {
 			status = deliver_local(s, o, err, sizeof(err)) == 0 ? SMTP_SENT : SMTP_TEMPFAIL;
 		}
@@ -175,7 +176,7 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 			break;
 		handled++;
 		/* a smarthost that is down: leave the rest for the next round */
-		if (status == SMTP_TEMPFAIL && s->smtp && strncmp(err, "0 ", 2) == 0)
+		if (status == SMTP_TEMPFAIL && s->smtp && no_answer)
 			break;
 	}
 	st_outbox_list_free(&list, n);
