@@ -16,6 +16,16 @@
 /* A quote touching at least this share of the draft's paragraphs (and at
    least BROAD_MIN of them) is the draft quoted whole, not an anchor. */
 #define BROAD_MIN        5
+/* A quote group touching at least this many paragraphs is an untrimmed
+   quote: the answer belongs to the paragraph right above it (the top one of
+   the last quoted block of at least UNTRIMMED_BLOCK shingles), not to the
+   one holding most of the quote. */
+#define UNTRIMMED_MIN    4
+#define UNTRIMMED_BLOCK  3
+/* ... and so is a quote holding UNTRIMMED_WHOLE paragraphs whole (a
+   paragraph is whole when WHOLE_SHARE of its shingles are quoted) */
+#define UNTRIMMED_WHOLE  3
+#define WHOLE_SHARE      0.6
 /* Numbers in one reference list ("¶3-¶7", "paras 2, 4 and 9") */
 #define REF_MAX          16
 #define REF_RANGE_MAX    20
@@ -248,6 +258,7 @@ struct tentry {
 struct thread_index {
 	int nparas;
 	int *numbers;           /* display number of each paragraph */
+	int *nshingles;         /* shingles of each paragraph */
 	int *byno;              /* paragraph index by number, -1 if none */
 	int maxno;
 	struct tentry *tab;
@@ -301,6 +312,7 @@ struct thread_index *thread_index_new(const struct thread_para *paras, int n)
 		n = THREAD_MAX_PARAS;
 	x->nparas = n;
 	x->numbers = xcalloc((size_t)(n ? n : 1), sizeof(int));
+	x->nshingles = xcalloc((size_t)(n ? n : 1), sizeof(int));
 	int maxno = 0;
 	for (int i = 0; i < n; i++) {
 		x->numbers[i] = paras[i].number;
@@ -320,6 +332,7 @@ struct thread_index *thread_index_new(const struct thread_para *paras, int n)
 	for (int i = 0; i < n; i++) {
 		const char *t = paras[i].text ? paras[i].text : "";
 		words_of(t, strlen(t), &wv[i], 1 << 20);
+		x->nshingles[i] = wv[i].n >= SHINGLE_WORDS ? wv[i].n - SHINGLE_WORDS + 1 : wv[i].n > 0;
 		total += wv[i].n >= SHINGLE_WORDS ? (size_t)(wv[i].n - SHINGLE_WORDS + 1) : 1;
 	}
 	size_t cap = 16;
@@ -348,6 +361,7 @@ void thread_index_free(struct thread_index **idx)
 	if (!idx || !*idx)
 		return;
 	free((*idx)->numbers);
+	free((*idx)->nshingles);
 	free((*idx)->byno);
 	free((*idx)->tab);
 	free(*idx);
@@ -599,6 +613,8 @@ struct matcher {
 	double *bw;             /* weight per paragraph, for one block */
 	int *btouched;
 	int nbtouched;
+	int last_para;          /* top paragraph of the last accepted block of
+				   at least UNTRIMMED_BLOCK shingles; -1 none */
 	struct wordvec wv;
 };
 
@@ -677,6 +693,13 @@ static int match_block(struct matcher *m, const char *s, size_t n)
 		}
 	}
 	int ok = hits > 0 && hits * 2 >= nsh;
+	if (ok && hits >= UNTRIMMED_BLOCK && m->nbtouched > 0) {
+		int top = m->btouched[0];
+		for (int i = 1; i < m->nbtouched; i++)
+			if (m->bw[m->btouched[i]] > m->bw[top])
+				top = m->btouched[i];
+		m->last_para = top;
+	}
 	for (int i = 0; i < m->nbtouched; i++) {
 		int p = m->btouched[i];
 		if (ok) {
@@ -706,6 +729,7 @@ static void match_group(struct matcher *m, struct segment *const *g, int ng, str
 	int marker_words = 0;
 	memset(a, 0, sizeof(*a));
 	m->ntouched = 0;
+	m->last_para = -1;
 	for (int i = 0; i < ng; i++) {
 		if (g[i]->kind != SEG_QUOTE)
 			continue;
@@ -773,17 +797,42 @@ static void match_group(struct matcher *m, struct segment *const *g, int ng, str
 		if (p != best && m->w[p] >= lim)
 			list[nl++] = p;
 	}
-	for (int i = 0; i < m->ntouched; i++)
-		m->w[m->touched[i]] = 0;
-	m->ntouched = 0;
+	/* most of the draft, down to its end, under a bottom-posted reply:
+	   no anchor */
+	int ntot = nl + 1;
 	int broad_at = (x->nparas + 1) / 2;
 	if (broad_at < BROAD_MIN)
 		broad_at = BROAD_MIN;
-	if (nl + 1 >= broad_at) {
+	int reaches_end = best == x->nparas - 1;
+	for (int i = 0; i < nl; i++)
+		if (list[i] == x->nparas - 1)
+			reaches_end = 1;
+	if (ntot >= broad_at && (reaches_end || ntot * 5 >= x->nparas * 4)) {
+		for (int i = 0; i < m->ntouched; i++)
+			m->w[m->touched[i]] = 0;
+		m->ntouched = 0;
 		free(list);
 		buf_free(&text);
 		return;
 	}
+	/* an untrimmed quote of many paragraphs, or of several quoted whole,
+	   with the answer under one of them: the paragraph right above the
+	   answer is the one answered */
+	int whole = 0;
+	for (int i = -1; i < nl; i++) {
+		int p = i < 0 ? best : list[i];
+		if (x->nshingles[p] > 0 && m->w[p] >= WHOLE_SHARE * x->nshingles[p])
+			whole++;
+	}
+	if ((ntot >= UNTRIMMED_MIN || whole >= UNTRIMMED_WHOLE) && m->last_para >= 0 && m->last_para != best) {
+		for (int i = 0; i < nl; i++)
+			if (list[i] == m->last_para)
+				list[i] = best;
+		best = m->last_para;
+	}
+	for (int i = 0; i < m->ntouched; i++)
+		m->w[m->touched[i]] = 0;
+	m->ntouched = 0;
 	qsort(list, (size_t)nl, sizeof(int), cmp_int);
 	a->ok = 1;
 	a->paragraph = x->numbers[best];

@@ -13,10 +13,13 @@
       matches. Matching is against the paragraphs given, on word 3-grams
       (shingles): re-wrapping, lost or changed punctuation, smart quotes,
       case, a fragment of a sentence and paragraph markers ("[15]", "¶15")
-      left in the quote do not matter. A quote spanning several paragraphs
-      gives the comment to the one holding most of the quoted text and
-      records all of them. A quote of most of the draft (a full draft
-      quoted over a bottom-posted reply) is no anchor.
+      left in the quote do not matter. A quote spanning several
+      paragraphs gives the comment to the one holding most of the quoted
+      text and records all of them; but an untrimmed quote (four or more
+      paragraphs, or three or more quoted whole) with the answer typed
+      under one of them gives it to the paragraph right above the answer.
+      A quote of most of the draft down to its end (a full draft quoted
+      over a bottom-posted reply) is no anchor.
    2. REFERENCE: a paragraph named at the start of a line: "¶12:", "P12:",
       "Para 5 -", "paragraph 17:", "[8]", "Re [8]:", "- ¶3 and ¶5:",
       "(¶12)", "§4:", "para5 -", "Paras 4-6:"; each such line opens a

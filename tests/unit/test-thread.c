@@ -151,6 +151,9 @@ static const struct tcase cases[] = {
 	  NULL, 0, 0, "0g", "add vignettes", "Calibrating", NULL },
 	{ "bottom-post under the full quoted draft", "On Mon, Jul 16, 2018 at 8:14 AM TAG <tag@example.org> wrote:\n"
 	  "%QDRAFT%\nAll of it reads well to me.\n", NULL, 0, 0, "0g", "reads well", "Calibrating", NULL },
+	{ "untrimmed draft with answers typed in", "On Mon, Jul 16, 2018 at 8:14 AM TAG <tag@example.org> wrote:\n"
+	  "%QDRAFT3%\nAnswer under three.\n\n%QDRAFT4-7%\nAnswer under seven.\n\n%QDRAFT8-%\n", NULL, 0, 0,
+	  "3q,7q", "Answer under three || Answer under seven", "Calibrating", NULL },
 	/* ---- forwards ---- */
 	{ "forwarded message after comment", "Forwarding a colleague's note, see ¶4.\n\n"
 	  "---------- Forwarded message ---------\nFrom: Bob <bob@example.org>\nDate: Mon, Jul 16, 2018\n"
@@ -269,9 +272,34 @@ static char *expand(const char *body)
 		if (strncmp(p, "%DRAFT%", 7) == 0) {
 			buf_puts(&b, full_draft_text);
 			p += 7;
-		} else if (strncmp(p, "%QDRAFT%", 8) == 0) {
+		} else if (strncmp(p, "%QDRAFT", 7) == 0) {
+			/* %QDRAFT% whole, %QDRAFTa% up to [a], %QDRAFTa-b% from [a] to [b],
+			   %QDRAFTa-% from [a] to the end: quoted with "> " */
+			int from = 0, to = 1000;
+			const char *q = p + 7;
+			if (*q >= '0' && *q <= '9') {
+				to = (int)strtol(q, (char **)&q, 10);
+				if (*q == '-') {
+					from = to;
+					q++;
+					to = (*q >= '0' && *q <= '9') ? (int)strtol(q, (char **)&q, 10) : 1000;
+				}
+			}
 			const char *s = full_draft_text;
-			while (*s) {
+			const char *e = s + strlen(s);
+			if (from > 0) {
+				char mark[16];
+				snprintf(mark, sizeof(mark), "[%d] ", from);
+				s = strstr(full_draft_text, mark);
+			}
+			if (to < 1000) {
+				char mark[16];
+				snprintf(mark, sizeof(mark), "[%d] ", to + 1);
+				const char *t = strstr(full_draft_text, mark);
+				if (t)
+					e = t;
+			}
+			while (s && s < e && *s) {
 				const char *nl = strchr(s, '\n');
 				size_t l = nl ? (size_t)(nl - s) : strlen(s);
 				buf_puts(&b, l ? "> " : ">");
@@ -279,7 +307,7 @@ static char *expand(const char *body)
 				buf_putc(&b, '\n');
 				s += l + (nl ? 1 : 0);
 			}
-			p += 8;
+			p = strchr(q, '%') + 1;
 		} else {
 			buf_putc(&b, *p++);
 		}
