@@ -1,0 +1,1 @@
+# tests/fuzz: libFuzzer targets and the corpus replay (see tests/fuzz)
