@@ -979,6 +979,19 @@ static const char *const footer_starts[] = {
 /* is_footer_line - a mobile or webmail footer line */
 static int is_footer_line(const char *s, size_t n)
 {
+	/* a link after the footer ("Sent from Yahoo Mail on Android <https://…>")
+	   does not count */
+	if (n > 0 && (s[n - 1] == '>' || s[n - 1] == ')' || s[n - 1] == ']')) {
+		char open = s[n - 1] == '>' ? '<' : s[n - 1] == ')' ? '(' : '[';
+		size_t k = n - 1;
+		while (k > 0 && s[k] != open)
+			k--;
+		if (s[k] == open && k > 0 && ci_find(s + k, n - k, "http") >= 0) {
+			n = k;
+			while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+				n--;
+		}
+	}
 	if (n == 0 || n > 160)
 		return 0;
 	for (int i = 0; footer_starts[i]; i++) {
