@@ -213,12 +213,18 @@ void store_close(struct store **stp)
 
 int store_begin(struct store *st)
 {
-	if (st->depth++ > 0)
+	if (st->depth > 0) {
+		/* nested: a savepoint, so an inner failure undoes only itself */
+		char sql[32];
+		snprintf(sql, sizeof(sql), "SAVEPOINT s%d", st->depth);
+		if (st_exec(st, sql) < 0)
+			return -1;
+		st->depth++;
 		return 0;
-	if (st_exec(st, "BEGIN IMMEDIATE") < 0) {
-		st->depth = 0;
-		return -1;
 	}
+	if (st_exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	st->depth = 1;
 	return 0;
 }
 
@@ -226,8 +232,13 @@ int store_commit(struct store *st)
 {
 	if (st->depth == 0)
 		log_panic("store_commit without store_begin");
-	if (--st->depth > 0)
-		return 0;
+	if (st->depth > 1) {
+		char sql[32];
+		st->depth--;
+		snprintf(sql, sizeof(sql), "RELEASE s%d", st->depth);
+		return st_exec(st, sql);
+	}
+	st->depth = 0;
 	if (st_exec(st, "COMMIT") < 0) {
 		/* a failed COMMIT (disk full) leaves the transaction open: undo it */
 		int rc = st->last_rc;
@@ -243,9 +254,20 @@ void store_rollback(struct store *st)
 {
 	if (st->depth == 0)
 		return;
+	if (st->depth > 1) {
+		char sql[64];
+		st->depth--;
+		snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", st->depth, st->depth);
+		int rc = st->last_rc;
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		st->last_rc = rc;
+		return;
+	}
 	st->depth = 0;
+	int rc = st->last_rc;
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->last_rc = rc;
 }
 
 static const char sql_secret_get[] = "SELECT value FROM meta WHERE key = 'token_key'";

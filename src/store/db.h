@@ -13,7 +13,7 @@
 struct store;
 
 /* STORE_SCHEMA_VERSION - the schema this build writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* store_open - open (creating if needed) and migrate the database at path.
    A database newer than this build is refused. 0 / -1 with *error_r. */
@@ -27,8 +27,9 @@ int store_schema_version(struct store *st);
 const char *store_path(const struct store *st);
 
 /* Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE),
-   waiting for other writers; nesting is counted, only the outermost
-   commit/rollback acts. */
+   waiting for other writers. Nested calls make savepoints: an inner
+   rollback undoes only the inner work, and only the outermost commit makes
+   anything durable. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);

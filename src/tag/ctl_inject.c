@@ -14,17 +14,20 @@
 #include <string.h>
 #include <time.h>
 
+#define INJECT_BATCH 256  /* messages per transaction: one fsync per batch */
+
 struct inject_run {
 	struct ingest *in;
+	struct store *st;
 	const char *session;
 	int json;
 	int count, failed;
-	struct buf out;
+	int in_batch;           /* messages in the open transaction */
+	struct buf out;         /* results of the open batch, printed once durable */
 };
 
 static void print_result(struct inject_run *ir, const char *file, const struct ingest_result *r)
 {
-	buf_reset(&ir->out);
 	if (ir->json) {
 		ingest_result_json(r, file, &ir->out);
 		buf_putc(&ir->out, '\n');
@@ -38,7 +41,24 @@ static void print_result(struct inject_run *ir, const char *file, const struct i
 			buf_printf(&ir->out, "%s¶%d", i ? "," : " ", r->comments[i].paragraph);
 		buf_printf(&ir->out, " (%s)\n", r->reason);
 	}
-	ctl_print(ir->out.data, ir->out.len);
+}
+
+/* flush - commit the batch, then print its results (they are durable now) */
+static int flush(struct inject_run *ir)
+{
+	if (ir->in_batch == 0)
+		return 0;
+	int rc = store_commit(ir->st);
+	if (rc < 0) {
+		fprintf(stderr, "tagctl: the last %d messages were not stored: %s\n", ir->in_batch,
+			store_error(ir->st));
+		ir->failed += ir->in_batch;
+	} else {
+		ctl_print(ir->out.data, ir->out.len);
+	}
+	buf_reset(&ir->out);
+	ir->in_batch = 0;
+	return rc;
 }
 
 static int inject_one(void *arg, const char *name, const char *raw, size_t len)
@@ -51,6 +71,17 @@ static int inject_one(void *arg, const char *name, const char *raw, size_t len)
 	struct ingest_result r;
 	const char *err;
 	ir->count++;
+	if (raw == NULL) {
+		fprintf(stderr, "tagctl: %s: larger than [limits] max_message_size; not taken\n", name);
+		ir->failed++;
+		return 0;
+	}
+	if (ir->in_batch == 0 && store_begin(ir->st) < 0) {
+		fprintf(stderr, "tagctl: %s: %s\n", name, store_error(ir->st));
+		ir->failed++;
+		return 0;
+	}
+	ir->in_batch++;
 	if (ingest_message(ir->in, raw, len, &src, &r, &err) < 0) {
 		fprintf(stderr, "tagctl: %s: %s\n", name, err);
 		ir->failed++;
@@ -58,6 +89,8 @@ static int inject_one(void *arg, const char *name, const char *raw, size_t len)
 		print_result(ir, name, &r);
 	}
 	ingest_result_free(&r);
+	if (ir->in_batch >= INJECT_BATCH)
+		flush(ir);
 	return 0;
 }
 
@@ -94,6 +127,7 @@ int ctl_cmd_inject(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	buf_init(&ir.out, 0);
+	ir.st = st;
 	int rc = CTL_OK;
 	for (int i = 0; i < (argc ? argc : 1); i++) {
 		const char *path = argc ? argv[i] : "-";
@@ -102,6 +136,7 @@ int ctl_cmd_inject(struct ctl *c, int argc, char **argv)
 			rc = CTL_FAIL;
 		}
 	}
+	flush(&ir);
 	if (ir.failed)
 		rc = CTL_FAIL;
 	buf_free(&ir.out);

@@ -15,71 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int read_fd(int fd, size_t max, struct buf *out)
-{
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return 0;
-		if (out->len + (size_t)n > max) {
-			errno = EFBIG;
-			return -1;
-		}
-		buf_append(out, chunk, (size_t)n);
-	}
-}
-
-/* an mbox starts with "From " and has more "\nFrom " separators */
-static int is_mbox(const char *raw, size_t len)
-{
-	return len > 5 && memcmp(raw, "From ", 5) == 0;
-}
-
-static int each_mbox(const char *name, const char *raw, size_t len, size_t max, mailbox_each_fn fn, void *arg)
-{
-	int count = 0;
-	size_t i = 0;
-	struct buf msg;
-	buf_init(&msg, max);
-	char label[4096];
-	while (i < len) {
-		/* skip the "From " envelope line */
-		const char *nl = memchr(raw + i, '\n', len - i);
-		i = nl ? (size_t)(nl - raw) + 1 : len;
-		buf_reset(&msg);
-		while (i < len) {
-			const char *e = memchr(raw + i, '\n', len - i);
-			size_t end = e ? (size_t)(e - raw) + 1 : len;
-			if (end - i >= 5 && memcmp(raw + i, "From ", 5) == 0)
-				break;
-			/* mboxrd: one '>' less before ">*From " */
-			size_t k = i;
-			while (k < end && raw[k] == '>')
-				k++;
-			if (k > i && end - k >= 5 && memcmp(raw + k, "From ", 5) == 0)
-				buf_append(&msg, raw + i + 1, end - i - 1);
-			else
-				buf_append(&msg, raw + i, end - i);
-			i = end;
-		}
-		/* the separator's blank line belongs to the mbox, not the message */
-		if (msg.len && msg.data[msg.len - 1] == '\n' && msg.len >= 2 && msg.data[msg.len - 2] == '\n')
-			buf_truncate(&msg, msg.len - 1);
-		count++;
-		snprintf(label, sizeof(label), "%s#%d", name, count);
-		if (fn(arg, label, msg.data ? msg.data : "", msg.len) < 0)
-			break;
-	}
-	buf_free(&msg);
-	return count;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -128,11 +63,62 @@ static int each_maildir(const char *dir, size_t max, mailbox_each_fn fn, void *a
 	return count;
 }
 
+/* each_mbox_stream - an mbox read line by line: one message in memory at a time */
+static int each_mbox_stream(const char *name, FILE *f, struct buf *first, size_t max,
+			    mailbox_each_fn fn, void *arg)
+{
+	int count = 0, stop = 0, oversize = 0;
+	struct buf msg;
+	buf_init(&msg, max);
+	char label[4096];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	/* the first line was read to recognise the mbox: it is a separator */
+	(void)first;
+	while (!stop) {
+		n = getline(&line, &cap, f);
+		int sep = n < 0 || (n >= 5 && memcmp(line, "From ", 5) == 0);
+		if (sep) {
+			/* the blank line before a separator belongs to the mbox */
+			if (msg.len && msg.data[msg.len - 1] == '\n' && msg.len >= 2 && msg.data[msg.len - 2] == '\n')
+				buf_truncate(&msg, msg.len - 1);
+			count++;
+			snprintf(label, sizeof(label), "%s#%d", name, count);
+			if (oversize)
+				fn(arg, label, NULL, 0);
+			else if (fn(arg, label, msg.data ? msg.data : "", msg.len) < 0)
+				stop = 1;
+			buf_reset(&msg);
+			oversize = 0;
+			if (n < 0)
+				break;
+			continue;
+		}
+		/* mboxrd: one '>' less before ">*From " */
+		ssize_t k = 0;
+		while (k < n && line[k] == '>')
+			k++;
+		const char *p = line;
+		size_t len = (size_t)n;
+		if (k > 0 && n - k >= 5 && memcmp(line + k, "From ", 5) == 0) {
+			p++;
+			len--;
+		}
+		if (buf_append(&msg, p, len) < 0)
+			oversize = 1;
+	}
+	free(line);
+	buf_free(&msg);
+	return count;
+}
+
 int mailbox_read(const char *path, size_t max_size, mailbox_each_fn fn, void *arg, const char **error_r)
 {
 	static char err[512];
 	struct stat st;
-	if (strcmp(path, "-") != 0) {
+	int is_stdin = strcmp(path, "-") == 0;
+	if (!is_stdin) {
 		if (stat(path, &st) < 0) {
 			snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 			*error_r = err;
@@ -141,29 +127,51 @@ int mailbox_read(const char *path, size_t max_size, mailbox_each_fn fn, void *ar
 		if (S_ISDIR(st.st_mode))
 			return each_maildir(path, max_size, fn, arg, error_r);
 	}
-	struct buf data;
-	/* an mbox may hold many messages: allow it to be larger than one */
-	buf_init(&data, max_size * 64);
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read_fd(fd, max_size * 64, &data) < 0) {
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	if (f == NULL) {
 		snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 		*error_r = err;
-		if (fd > 0)
-			close(fd);
-		buf_free(&data);
 		return -1;
 	}
-	if (fd > 0)
-		close(fd);
+	const char *name = is_stdin ? "stdin" : path;
+	/* peek at the first line: "From " starts an mbox */
+	char head[5];
+	size_t got = fread(head, 1, sizeof(head), f);
 	int n;
-	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
-	if (is_mbox(buf_cstr(&data), data.len)) {
-		n = each_mbox(name, data.data, data.len, max_size, fn, arg);
+	if (got == 5 && memcmp(head, "From ", 5) == 0) {
+		/* skip the rest of the first separator line */
+		int c;
+		while ((c = getc(f)) != EOF && c != '\n')
+			;
+		n = each_mbox_stream(name, f, NULL, max_size, fn, arg);
 	} else {
+		struct buf data;
+		buf_init(&data, max_size);
+		buf_append(&data, head, got);
+		int ok = 1;
+		char chunk[65536];
+		size_t r;
+		while (ok && (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			if (buf_append(&data, chunk, r) < 0) {
+				errno = EFBIG;
+				ok = 0;
+			}
+		if (ok && ferror(f))
+			ok = 0;
+		if (!ok) {
+			snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
+			*error_r = err;
+			buf_free(&data);
+			if (!is_stdin)
+				fclose(f);
+			return -1;
+		}
 		n = 1;
 		fn(arg, name, buf_cstr(&data), data.len);
+		buf_free(&data);
 	}
-	buf_free(&data);
+	if (!is_stdin)
+		fclose(f);
 	return n;
 }
 

@@ -4,11 +4,13 @@
    ">From " unquoting), or a Maildir (new/ and cur/, in name order). */
 #include <stddef.h>
 
-/* mailbox_each_fn - one message; return 0 to go on, -1 to stop */
+/* mailbox_each_fn - one message; return 0 to go on, -1 to stop. raw is NULL
+   (len 0) for a message of an mbox that was larger than the size limit. */
 typedef int (*mailbox_each_fn)(void *arg, const char *name, const char *raw, size_t len);
 
 /* mailbox_read - call fn for each message in path ("-" = stdin); the
-   count of messages, or -1 with *error_r when path cannot be read */
+   count of messages, or -1 with *error_r when path cannot be read. An mbox
+   is read as a stream: one message in memory at a time. */
 int mailbox_read(const char *path, size_t max_size, mailbox_each_fn fn, void *arg, const char **error_r);
 
 /* maildir_deliver - write raw into the Maildir dir (tmp/ then new/),

@@ -32,6 +32,32 @@ while IFS= read -r line; do
 	esac
 done <"$tmp/tap"
 
+# the same replies as an mbox and as a Maildir give the same results
+"$PYTHON3" - "$tmp" "$fix"/replies/*.eml <<'PY'
+import mailbox, os, sys
+out = sys.argv[1]
+mb = mailbox.mbox(os.path.join(out, "replies.mbox"))
+md = mailbox.Maildir(os.path.join(out, "replies.maildir"))
+for f in sys.argv[2:]:
+    data = open(f, "rb").read()
+    mb.add(data)
+    md.add(data)
+mb.flush()
+PY
+for kind in mbox maildir; do
+	rm -f "$tmp/b.db"
+	"$TAGCTL" -q -d "$tmp/b.db" session create "$fix/prof-learning.session" >/dev/null
+	"$TAGCTL" -q -d "$tmp/b.db" participant import prof-learning "$fix/participants.csv" >/dev/null
+	"$TAGCTL" -q -d "$tmp/b.db" draft import prof-learning "$fix/prof-learning-draft.md" >/dev/null
+	"$TAGCTL" -q -d "$tmp/b.db" --clock "2018-07-17 14:00" inject --json "$tmp/replies.$kind" >"$tmp/$kind.jsonl" 2>/dev/null
+	is "$("$PYTHON3" -c '
+import json,sys
+def load(p):
+    return sorted((r["message_id"], r["class"], tuple(c["paragraph"] for c in r["comments"])) for r in map(json.loads, open(p)) if r["class"] != "duplicate")
+print(load(sys.argv[1]) == load(sys.argv[2]))' "$tmp/results.jsonl" "$tmp/$kind.jsonl")" "True" \
+		"the replies from one $kind give the same classes and paragraphs"
+done
+
 # injecting the same messages again changes nothing
 T inject --json "$fix"/replies/*.eml >"$tmp/again.jsonl" 2>/dev/null
 is "$(grep -c '"class":"duplicate"' "$tmp/again.jsonl")" "$(ls "$fix"/replies/*.eml | wc -l)" \

@@ -182,6 +182,31 @@ static void test_revisions(struct store *st)
 	st_session_free(&s);
 }
 
+static void test_nested(struct store *st)
+{
+	struct st_session s;
+	store_session_get(st, "prof-learning", &s);
+	struct st_participant p = { 0 };
+	p.session_id = s.id;
+	ok(store_begin(st) == 0, "outer transaction");
+	p.email = "outer@x.org";
+	store_participant_add(st, &p, NULL);
+	ok(store_begin(st) == 0, "inner transaction (savepoint)");
+	p.email = "inner@x.org";
+	store_participant_add(st, &p, NULL);
+	store_rollback(st);
+	p.email = "after@x.org";
+	store_participant_add(st, &p, NULL);
+	ok(store_commit(st) == 0, "outer commit");
+	struct st_participant got;
+	ok(store_participant_get(st, s.id, "outer@x.org", &got) == 0, "outer work kept");
+	st_participant_free(&got);
+	ok(store_participant_get(st, s.id, "inner@x.org", &got) == 1, "inner rollback undid only the inner work");
+	ok(store_participant_get(st, s.id, "after@x.org", &got) == 0, "work after the inner rollback kept");
+	st_participant_free(&got);
+	st_session_free(&s);
+}
+
 static void test_concurrent_writers(void)
 {
 	char *p = db_path("busy.db");
@@ -227,6 +252,7 @@ int main(void)
 	}
 	test_sessions_participants(st);
 	test_revisions(st);
+	test_nested(st);
 	store_close(&st);
 	free(p);
 	test_concurrent_writers();
