@@ -175,7 +175,31 @@ static const char step2[] =
 "  last_error TEXT,"
 "  PRIMARY KEY (account, mailbox));";
 
-static const char *const steps[] = { NULL, step1, step2 };
+/* 3: the week's calendar: schedule events done (open, digests, close),
+   which digest took each comment, and revisions mailed to +revise that
+   wait for their organizer's confirmation. */
+static const char step3[] =
+"CREATE TABLE schedule ("
+"  session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,"
+"  event TEXT NOT NULL,"                 /* open, reminder, digest:2018-07-16, close */
+"  due INTEGER NOT NULL,"
+"  done INTEGER NOT NULL,"
+"  result TEXT,"
+"  PRIMARY KEY (session_id, event));"
+"CREATE TABLE digest_item ("
+"  comment_id INTEGER PRIMARY KEY REFERENCES comment(id) ON DELETE CASCADE,"
+"  session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,"
+"  day TEXT NOT NULL);"                  /* the digest (YYYY-MM-DD) that took it */
+"CREATE INDEX digest_item_day ON digest_item(session_id, day);"
+"CREATE TABLE revise ("
+"  message_row INTEGER PRIMARY KEY REFERENCES message(id),"
+"  session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,"
+"  organizer TEXT NOT NULL COLLATE NOCASE,"
+"  source TEXT NOT NULL,"                /* the Markdown it carried */
+"  created INTEGER NOT NULL,"
+"  revision INTEGER);";                  /* set once imported */
+
+static const char *const steps[] = { NULL, step1, step2, step3 };
 
 int store_migrate(struct store *st, int target, const char **error_r)
 {

@@ -54,6 +54,8 @@ int ctl_cmd_held(struct ctl *c, int argc, char **argv);
 int ctl_cmd_release(struct ctl *c, int argc, char **argv);
 int ctl_cmd_discard(struct ctl *c, int argc, char **argv);
 int ctl_cmd_outbox(struct ctl *c, int argc, char **argv);
+int ctl_cmd_comment(struct ctl *c, int argc, char **argv);
+int ctl_cmd_schedule(struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(struct ctl *c, int argc, char **argv);
 int ctl_cmd_invite(struct ctl *c, int argc, char **argv);
 int ctl_cmd_pending(struct ctl *c, int argc, char **argv);

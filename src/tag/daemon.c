@@ -3,6 +3,7 @@
 #include "tag/daemon.h"
 #include "tag/ingest.h"
 #include "tag/mailbox.h"
+#include "tag/schedule.h"
 #include "tag/render.h"
 #include "tag/sender.h"
 #include "tag/session.h"
@@ -45,6 +46,7 @@ struct daemon {
 	char *db_path;
 	struct store *st;
 	struct ingest *in;
+	struct schedule *sched;         /* each session's calendar */
 	struct lmtp_server *lmtp;
 	struct http_server *http;        /* one-click unsubscribe, with [tagd] web_url */
 	char *maildir_in;
@@ -584,6 +586,7 @@ static void reload(struct daemon *d)
 	d->in = ingest_new(d->st, &d->cfg, &e);
 	if (d->in == NULL)
 		log_fatal("reload: %s", e);
+	schedule_reload(d->sched, &d->cfg);
 	log_info("configuration and templates reloaded");
 }
 
@@ -608,6 +611,7 @@ static int run_loop(struct daemon *d)
 			next_scan = ms + MAILDIR_SCAN_MS;
 		}
 		process_pending(d);
+		schedule_run(d->sched, clock_now());
 		kick_sender(d);
 		if (d->opts->until && clock_now() >= d->opts->until)
 			break;
@@ -756,6 +760,7 @@ int daemon_run(const struct daemon_opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	d.sched = schedule_new(d.st, &d.cfg);
 	if (d.cfg.maildir_in && *d.cfg.maildir_in)
 		d.maildir_in = tagd_config_path(&d.cfg, d.cfg.maildir_in);
 	if (start_imap(&d) < 0 || start_sender(&d) < 0)
@@ -776,6 +781,7 @@ out:
 	lmtp_server_free(&d.lmtp);
 	http_server_free(&d.http);
 	ingest_free(&d.in);
+	schedule_free(&d.sched);
 	store_close(&d.st);
 	free(d.maildir_in);
 	free(d.db_path);

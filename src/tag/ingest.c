@@ -3,6 +3,8 @@
 #include "tag/ingest.h"
 #include "tag/context.h"
 #include "tag/quote.h"
+#include "tag/relay.h"
+#include "tag/revise.h"
 #include "tag/rsvp.h"
 #include "tag/session.h"
 #include "tag/signup.h"
@@ -738,7 +740,20 @@ static int take_comments(struct ingest *in, const struct st_message *row, const 
 	r->class = CLASS_COMMENT;
 	set_reason(r, "%d comment%s%s", r->ncomments, r->ncomments == 1 ? "" : "s", late ? " (late)" : "");
 	thread_result_free(&tr);
-	return queue_ack(in, &rt->ses, row, msg, author, c, r);
+	/* after the close: kept, marked late, answered once with a note */
+	if (late)
+		return relay_late_note(in->st, in->mo, &rt->ses, author, r->comments[0].id, msg->message_id);
+	if (queue_ack(in, &rt->ses, row, msg, author, c, r) < 0)
+		return -1;
+	int64_t ids[64];
+	for (int i = 0; i < r->ncomments; i += 64) {
+		int n = r->ncomments - i < 64 ? r->ncomments - i : 64;
+		for (int k = 0; k < n; k++)
+			ids[k] = r->comments[i + k].id;
+		if (relay_comments(in->st, in->mo, &rt->ses, ids, n) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r)
@@ -833,6 +848,13 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 			goto decided;
 		}
 	}
+	if (revise_is_tag(rt.tag)) {
+		ret = revise_take(in->st, in->mo, in->cfg, &rt.ses, msg, row.id, rt.tag, &r->class, r->reason,
+				  sizeof(r->reason));
+		if (r->class == CLASS_COMMAND)
+			r->command = xstrdup("revise");
+		goto decided;
+	}
 	char arg[128];
 	const char *word = find_command(rt.tag, msg, arg, sizeof(arg));
 	if (word) {
@@ -850,7 +872,7 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 		ret = signup_command(in->st, in->mo, &rq, r->reason, sizeof(r->reason));
 		goto decided;
 	}
-	if (rt.tag && (str_starts(rt.tag, "bounces-") || strcmp(rt.tag, "revise") == 0)) {
+	if (rt.tag && str_starts(rt.tag, "bounces-")) {
 		r->class = CLASS_HELD;
 		set_reason(r, "mail to +%s is for organizers to review", rt.tag);
 		goto decided;

@@ -52,6 +52,10 @@ libtagd_a_SOURCES += src/store/schedule.c \
 # the template of answers to organizers about mailed revisions (installed with the others)
 weektemplatesdir = $(pkgdatadir)/templates
 dist_weektemplates_DATA = templates/revise.html templates/revise.txt
+check_PROGRAMS += tests/unit/test-schedule
+tests_unit_test_schedule_SOURCES = tests/unit/test-schedule.c tests/unit/tap.h
+TESTS += tests/unit/test-schedule
+EXTRA_DIST += examples/prof-learning-draft-r2.md
 
 TESTS += tests/integration/test-docs.sh
 EXTRA_DIST += tests/integration/test-docs.sh
