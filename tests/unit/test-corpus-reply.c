@@ -29,8 +29,11 @@
      reply above it; reply-trimmer and discourse cut it).
    - HTML is made text by the mail parser, not Markdown (discourse writes
      **bold**).
-   - A line of ">" characters inside text is a quote (talon keeps
-     ">>> >>> http://… <<<" as text).
+   - A leading quote with text after it is still a quote (reply-trimmer's
+     quote_only, quote_and_text and embedded_email_7/16/17).
+   Not a design decision: discourse/newlines.eml has no MIME-Version
+   header and mail_parse() reads it as one text/plain part, boundary lines
+   and all.
    - A "---" rule over "*Previous Replies*" (Discourse's own quote marker)
      is taken as a reply header; other applications' markers are not known.
    - Trailing blanks are removed from every line (willdurand-erp and
