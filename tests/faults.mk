@@ -1,0 +1,1 @@
+# tests/faults: fault-injection runs (see tests/integration/test-faults-*.sh)
