@@ -731,13 +731,27 @@ size_t http_server_fds(struct http_server *s, struct pollfd *fds, size_t max, in
 	return n;
 }
 
+/* sweep - close and forget the connections that are done */
+static void sweep(struct http_server *s)
+{
+	size_t keep = 0;
+	for (size_t k = 0; k < s->nconns; k++) {
+		if (s->conns[k]->state == S_DEAD)
+			conn_close(s->conns[k]);
+		else
+			s->conns[keep++] = s->conns[k];
+	}
+	s->nconns = keep;
+}
+
 void http_server_handle(struct http_server *s, const struct pollfd *fds, size_t n)
 {
+	int accept_ready = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i].revents == 0)
 			continue;
 		if (fds[i].fd == s->listen_fd) {
-			accept_some(s);
+			accept_ready = 1;
 			continue;
 		}
 		for (size_t k = 0; k < s->nconns; k++) {
@@ -770,14 +784,10 @@ void http_server_handle(struct http_server *s, const struct pollfd *fds, size_t 
 			c->state = S_DEAD;
 		}
 	}
-	size_t keep = 0;
-	for (size_t k = 0; k < s->nconns; k++) {
-		if (s->conns[k]->state == S_DEAD)
-			conn_close(s->conns[k]);
-		else
-			s->conns[keep++] = s->conns[k];
-	}
-	s->nconns = keep;
+	/* connections that ended in this round make room before new ones are counted */
+	sweep(s);
+	if (accept_ready)
+		accept_some(s);
 }
 
 int http_server_run_once(struct http_server *s, int timeout_ms)

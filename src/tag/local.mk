@@ -40,7 +40,10 @@ libtagd_a_SOURCES += src/tag/ctl_status.c
 check_PROGRAMS += tests/unit/test-signup
 tests_unit_test_signup_SOURCES = tests/unit/test-signup.c tests/unit/tap.h
 TESTS += tests/unit/test-signup
-EXTRA_DIST += tests/data/signup/contacts.csv tests/data/signup/signup.session tests/data/signup/approval.session
+EXTRA_DIST += tests/data/signup/contacts.csv tests/data/signup/signup.session tests/data/signup/approval.session \
+	tests/data/signup/join-novice.eml tests/data/signup/join-liberal.eml tests/data/signup/vacation-join.eml
+TESTS += tests/integration/test-signup.sh tests/integration/test-invite.sh
+EXTRA_DIST += tests/integration/test-signup.sh tests/integration/test-invite.sh
 # the week: schedule, draft mail, digests, relays, revisions by mail
 libtagd_a_SOURCES += src/store/schedule.c \
 	src/tag/schedule.c src/tag/schedule.h \

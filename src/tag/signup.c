@@ -1,6 +1,7 @@
 /* signup.c - sign-up by mail, commands, organizers' decisions, one-click unsubscribe */
 #include "config.h"
 #include "tag/signup.h"
+#include "tag/draftmail.h"
 #include "tag/session.h"
 #include "tag/token.h"
 #include "lib/clock.h"
@@ -46,16 +47,11 @@ static int session_over(const struct st_session *ses)
 	return ses->closes && strcmp(d, ses->closes) > 0;
 }
 
-/* session_open - the review week is under way */
+/* session_open - the review week is under way: the schedule has opened it
+   (which it does on the first day once a draft is imported) */
 static int session_open(const struct st_session *ses)
 {
-	if (session_over(ses))
-		return 0;
-	if (ses->state && strcmp(ses->state, "open") == 0)
-		return 1;
-	char d[16];
-	today(ses, d);
-	return ses->opens && strcmp(d, ses->opens) >= 0;
+	return ses->state && strcmp(ses->state, "open") == 0;
 }
 
 /* answer_allowed - may an automatic answer go to addr? Always to an active
@@ -918,9 +914,16 @@ int signup_admit(struct store *st, struct mailout *mo, const struct st_session *
 		 const struct st_participant *p, const char *occasion, const char *in_reply_to,
 		 const char **error_r)
 {
+	int open = session_open(ses);
+	if (open) {
+		/* the draft first: the welcome says it came just before */
+		int queued = 0;
+		if (draftmail_send(st, mo, ses, &queued, error_r) < 0)
+			return -1;
+	}
 	struct tval *v = mailout_vars(mo, ses, p->name, p->email);
 	set_delivery(v, p->mode);
-	tval_set_bool(v, "session_open", session_open(ses));
+	tval_set_bool(v, "session_open", open);
 	set_example(v, st, ses);
 	struct send_args a = { 0 };
 	a.kind = "welcome";
@@ -935,9 +938,8 @@ int signup_admit(struct store *st, struct mailout *mo, const struct st_session *
 	tval_free(&v);
 	if (r == 0)
 		log_info("%s is an active participant: welcome queued", p->email);
-	/* XXX the draft (when the week is open) and the launch call's
-	   invitation for a newcomer are the draft and call modules' to send:
-	   see the report of the sign-up work */
+	/* XXX the launch call's invitation for a newcomer is the call
+	   module's (callmail_invite_one): see the report of the sign-up work */
 	return r;
 }
 
