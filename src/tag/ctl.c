@@ -31,6 +31,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "pending", "SLUG [--json]", "sign-ups waiting for the organizers' approval", ctl_cmd_pending },
 	{ "approve", "SLUG EMAIL", "accept a pending sign-up (welcome mail)", ctl_cmd_approve },
 	{ "reject", "SLUG EMAIL [--reason TEXT]", "decline a pending sign-up (decline mail)", ctl_cmd_reject },
+	{ "call", "SLUG [show] | invite | reschedule --start \"YYYY-MM-DD HH:MM\" | cancel | rsvps [--json] | ics [--method M]",
+	  "the launch call: invitations, a new time, cancel, answers, its iCalendar object", ctl_cmd_call },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -822,7 +822,7 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 		if (p->role != MAIL_PART_CALENDAR)
 			continue;
 		char answer[32] = "";
-		int rr = rsvp_take(in->st, rt.found ? &rt.ses : NULL, p->data, p->len, p->method,
+		int rr = rsvp_take(in->st, in->mo, rt.found ? &rt.ses : NULL, p->data, p->len, p->method,
 				   answer, sizeof(answer), r->reason, sizeof(r->reason));
 		if (rr < 0) {
 			ret = -1;

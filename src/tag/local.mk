@@ -62,3 +62,10 @@ EXTRA_DIST += examples/prof-learning-draft-r2.md
 
 TESTS += tests/integration/test-docs.sh
 EXTRA_DIST += tests/integration/test-docs.sh
+# the launch call by mail: invitations, updates, cancel, reminder, counter
+# proposals to the organizers; tagctl call
+libtagd_a_SOURCES += src/tag/callmail.c src/tag/callmail.h src/tag/ctl_call.c
+check_PROGRAMS += tests/unit/test-callmail
+tests_unit_test_callmail_SOURCES = tests/unit/test-callmail.c tests/unit/tap.h
+TESTS += tests/unit/test-callmail tests/integration/test-callmail.sh
+EXTRA_DIST += tests/integration/test-callmail.sh tests/data/callmail/counter.ics

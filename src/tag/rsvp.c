@@ -2,14 +2,18 @@
 #include "config.h"
 #include "tag/rsvp.h"
 #include "tag/call.h"
+#include "tag/callmail.h"
 #include "tag/token.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* invited - whether email was asked to the call: a participant (active or
+   pending) or an organizer */
 static int invited(const struct st_session *ses, struct store *st, const char *email)
 {
 	struct st_participant p;
@@ -24,8 +28,8 @@ static int invited(const struct st_session *ses, struct store *st, const char *e
 	return 0;
 }
 
-int rsvp_take(struct store *st, const struct st_session *ses, const char *ics, size_t len,
-	      const char *mime_method, char *answer_r, size_t answer_size,
+int rsvp_take(struct store *st, struct mailout *mo, const struct st_session *ses, const char *ics,
+	      size_t len, const char *mime_method, char *answer_r, size_t answer_size,
 	      char *reason_r, size_t reason_size)
 {
 	struct call_reply r;
@@ -40,26 +44,53 @@ int rsvp_take(struct store *st, const struct st_session *ses, const char *ics, s
 		return 0;
 	}
 	struct st_session found;
-	int own = 0, ret;
+	struct st_call call;
+	int own = 0, have_call = 0, ret;
 	if (ses == NULL) {
-		/* the UID is SLUG.call@DOMAIN */
-		const char *dot = strstr(r.uid, ".call@");
-		char *slug = dot ? xstrndup(r.uid, (size_t)(dot - r.uid)) : NULL;
-		if (slug && store_session_get(st, slug, &found) == 0) {
+		/* the call's UID names its session; else its slug (SLUG.call@DOMAIN) */
+		int cr = store_call_by_uid(st, r.uid, &call);
+		int sr = 1;
+		if (cr == 0) {
+			have_call = 1;
+			sr = store_session_get_id(st, call.session_id, &found);
+		} else if (cr == 1) {
+			const char *dot = strstr(r.uid, ".call@");
+			char *slug = dot ? xstrndup(r.uid, (size_t)(dot - r.uid)) : NULL;
+			if (slug)
+				sr = store_session_get(st, slug, &found);
+			free(slug);
+		}
+		if (cr < 0 || sr < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (sr == 0) {
 			ses = &found;
 			own = 1;
 		}
-		free(slug);
 	}
 	if (ses == NULL) {
 		snprintf(reason_r, reason_size, "an answer to an unknown event %s", r.uid);
 		snprintf(answer_r, answer_size, "unknown");
-		call_reply_free(&r);
-		return 2;
+		ret = 2;
+		goto out;
 	}
-	struct st_call call;
-	int have_call = store_call_get(st, ses->id, &call) == 0;
-	if (have_call && strcmp(call.uid, r.uid) != 0) {
+	if (!have_call) {
+		int er = callmail_ensure(st, ses, &call, &err);
+		if (er == 0) {
+			have_call = 1;
+		} else if (er == 1) {
+			snprintf(reason_r, reason_size, "an answer about a launch call, but %s plans none (%s)",
+				 ses->slug, r.uid);
+			snprintf(answer_r, answer_size, "unknown");
+			ret = 2;
+			goto out;
+		} else {
+			/* the answers are still worth keeping */
+			log_warn("call: %s: %s", ses->slug, err);
+		}
+	}
+	if (have_call && str_casecmp(call.uid, r.uid) != 0) {
 		snprintf(reason_r, reason_size, "an answer to another event (%s)", r.uid);
 		snprintf(answer_r, answer_size, "unknown");
 		ret = 2;
@@ -77,9 +108,14 @@ int rsvp_take(struct store *st, const struct st_session *ses, const char *ics, s
 			continue;
 		}
 		struct st_rsvp old;
-		if (store_rsvp_get(st, ses->id, email, &old) == 0) {
+		int gr = store_rsvp_get(st, ses->id, email, &old);
+		if (gr < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (gr == 0) {
 			int older = r.sequence < old.sequence ||
-				    (r.sequence == old.sequence && r.dtstamp && old.dtstamp > r.dtstamp);
+				    (!counter && r.sequence == old.sequence && r.dtstamp && old.dtstamp > r.dtstamp);
 			st_rsvp_free(&old);
 			if (older) {
 				stale++;
@@ -108,7 +144,7 @@ int rsvp_take(struct store *st, const struct st_session *ses, const char *ics, s
 		goto out;
 	}
 	if (recorded == 0) {
-		snprintf(answer_r, answer_size, "%s", call_partstat_name(r.att[0].partstat));
+		snprintf(answer_r, answer_size, "%s", counter ? "counter" : call_partstat_name(r.att[0].partstat));
 		snprintf(reason_r, reason_size, "an answer to an older version of the invitation (sequence %d); ignored",
 			 r.sequence);
 		ret = 1;
@@ -116,11 +152,19 @@ int rsvp_take(struct store *st, const struct st_session *ses, const char *ics, s
 	}
 	snprintf(answer_r, answer_size, "%s", answer);
 	if (counter) {
-		char when[64] = "";
 		char *w = r.counter_start ? call_format_local(r.counter_start, ses->timezone) : NULL;
-		snprintf(when, sizeof(when), "%s", w ? w : "another time");
+		const char *passed = "not passed on (no mail out here)";
+		if (mo) {
+			if (callmail_counter(mo, st, ses, &r, &err) == 0) {
+				passed = "passed to the organizers";
+			} else {
+				log_error("call: a counter proposal from %s not passed on: %s", r.att[0].email, err);
+				passed = "could not be passed to the organizers";
+			}
+		}
+		snprintf(reason_r, reason_size, "%s proposes %s; %s", r.att[0].email, w ? w : "another time",
+			 passed);
 		free(w);
-		snprintf(reason_r, reason_size, "%s proposes %s; passed to the organizers", r.att[0].email, when);
 	} else {
 		snprintf(reason_r, reason_size, "%s %s the launch call", r.att[0].email, answer);
 	}
@@ -138,21 +182,18 @@ int rsvp_note_bounce(struct store *st, const struct st_session *ses, const char 
 		     const char *recipient, int permanent, int threshold)
 {
 	struct st_participant p;
-	int found = -1;
+	int found = 1;          /* 0 found, 1 not found, -1 store error */
 	char *subject = NULL;
 	if (verp_token && token_check(st, "bounce", verp_token, &subject) == 0) {
 		int64_t pid;
-		char tail;
-		if (sscanf(subject, "%ld%c", &pid, &tail) == 1)
+		if (str_to_i64(subject, 1, INT64_MAX, &pid) == 0)
 			found = store_participant_get_id(st, pid, &p);
 		free(subject);
 	}
-	if (found != 0 && recipient)
+	if (found == 1 && recipient)
 		found = store_participant_get(st, ses->id, recipient, &p);
-	if (found < 0 && verp_token == NULL && recipient == NULL)
-		return 0;
 	if (found != 0)
-		return found < 0 && recipient ? 0 : 0;
+		return found < 0 ? -1 : 0;
 	int r = 0;
 	if (permanent && p.session_id == ses->id) {
 		p.bounce_score++;
