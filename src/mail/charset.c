@@ -273,9 +273,23 @@ static void copy_1252(struct out *o, const char *in, size_t len, int latin9)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
-		if (c && c < 0x80)
-			out_byte(o, (char)c);
-		else if (c == 0)
+		if (c && c < 0x80) {
+			/* a run of plain ASCII in one go */
+			size_t j = i + 1;
+			while (j < len && (unsigned char)in[j] < 0x80 && in[j])
+				j++;
+			if (j - i > 16) {
+				out_flush(o);
+				if (!o->full && buf_append(o->b, in + i, j - i) < 0)
+					o->full = 1;
+			} else {
+				for (size_t k = i; k < j; k++)
+					out_byte(o, in[k]);
+			}
+			i = j - 1;
+			continue;
+		}
+		if (c == 0)
 			out_cp(o, 0xfffd);
 		else if (c < 0xa0)
 			out_cp(o, cp1252_high[c - 0x80]);

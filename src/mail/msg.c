@@ -44,10 +44,24 @@ struct guard {
 	enum guard_kind kind;
 };
 
+#define MAX_ENVELOPE_FIELDS 64
+
 struct pctx {
 	const struct mail_limits *lim;
 	char *copy;             /* the input, patched by the guards */
-	size_t len;             /* bytes of copy handed to libetpan */
+	size_t len;             /* bytes of copy that count (the guards may cut) */
+	char *tree;             /* what mailmime_parse reads: the top-level MIME
+				   fields, an empty line, the body */
+	size_t tree_len;
+	size_t tree_hdr;        /* bytes before the body in tree */
+	size_t body_start;      /* where the body starts in copy */
+	struct {
+		int which;      /* index in envelope_names */
+		char *raw;      /* unfolded value as written */
+	} env[MAX_ENVELOPE_FIELDS];
+	int nenv;
+	struct mailmime **extra;  /* trees of parts parsed one by one */
+	int nextra;
 	struct mail_msg *m;
 	struct guard *guards;
 	size_t nguards, capguards;
@@ -96,7 +110,10 @@ static void charset_problem(struct pctx *c, enum charset_outcome o, const char *
 		problem(c, "%s: declared \"%s\" but is UTF-8", where, name);
 		break;
 	case CHARSET_WAS_1252:
-		problem(c, "%s: declared \"%s\" but read as windows-1252", where, name);
+		if (cs == NULL || *cs == '\0')
+			problem(c, "%s: 8-bit bytes without a charset read as windows-1252", where);
+		else
+			problem(c, "%s: declared \"%s\" but read as windows-1252", where, name);
 		break;
 	case CHARSET_UNKNOWN:
 		problem(c, "%s: unknown charset \"%s\", read as UTF-8 or windows-1252", where, name);
@@ -130,6 +147,15 @@ static int guard_in(const struct pctx *c, size_t from, size_t to)
 static int is_wsp(char ch)
 {
 	return ch == ' ' || ch == '\t';
+}
+
+/* blank - only whitespace */
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return 0;
+	return 1;
 }
 
 /* is_ct_name - a line that starts a Content-Type field (name, blanks, colon);
@@ -645,29 +671,62 @@ static int guard_input(struct pctx *c, const char **error_r)
 /* ---------------------------------------------------------------- */
 /* Headers */
 
-/* top_header_end - where libetpan found the top-level body to start */
-static size_t top_header_end(const struct pctx *c, const struct mailmime *root, size_t start)
+/* header_block - the top-level header block: [0, *end_r) holds the fields,
+   the body starts at *body_r; returns the number of fields. Like libetpan,
+   a line that is neither a field nor a continuation ends the block and
+   starts the body. */
+static size_t header_block(const struct pctx *c, size_t *end_r, size_t *body_r)
 {
-	const struct mailmime *b = root ? root->mm_data.mm_message.mm_msg_mime : NULL;
-	if (b && b->mm_body && b->mm_body->dt_data.dt_text.dt_data) {
-		const char *d = b->mm_body->dt_data.dt_text.dt_data;
-		if (d >= c->copy + start && d <= c->copy + c->len)
-			return (size_t)(d - c->copy);
+	const char *p = c->copy;
+	size_t pos = 0, len = c->len, fields = 0;
+	int field = 0;
+	while (pos < len) {
+		const char *nl = memchr(p + pos, '\n', len - pos);
+		size_t le = nl ? (size_t)(nl - p) : len;
+		size_t next = nl ? le + 1 : len;
+		size_t n = le - pos;
+		if (n && p[le - 1] == '\r')
+			n--;
+		if (n == 0) {
+			*end_r = pos;
+			*body_r = next;
+			return fields;
+		}
+		if (is_wsp(p[pos]) ? !field : !ss_is_field(p + pos, n)) {
+			*end_r = *body_r = pos;
+			return fields;
+		}
+		if (!is_wsp(p[pos]))
+			fields++;
+		field = 1;
+		pos = next;
 	}
-	/* no usable tree: the first empty line */
-	size_t pos = start;
-	while (pos < c->len) {
-		const char *nl = memchr(c->copy + pos, '\n', c->len - pos);
-		size_t end = nl ? (size_t)(nl - c->copy) : c->len;
-		if (end == pos || (end == pos + 1 && c->copy[pos] == '\r'))
-			return nl ? end + 1 : end;
-		pos = nl ? end + 1 : c->len;
-	}
-	return c->len;
+	*end_r = *body_r = len;
+	return fields;
 }
 
-/* add_header - one unfolded field to msg->headers */
-static void add_header(struct pctx *c, const char *f, size_t n, int *cap, struct buf *tmp)
+/* The fields read again with libetpan's field parsers, raw and unfolded. */
+static const char *const envelope_names[] = { "From", "Sender", "Reply-To", "To", "Cc", "Date" };
+#define NENVELOPE (sizeof(envelope_names) / sizeof(*envelope_names))
+
+/* value_is_plain - printable ASCII without encoded words: no decoding needed */
+static int value_is_plain(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (ch < 0x20 || ch >= 0x7f) {
+			if (ch != '\t')
+				return 0;
+		} else if (ch == '=' && i + 1 < n && v[i + 1] == '?') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* add_header - one field [f, f+n) (folded) to msg->headers */
+static void add_header(struct pctx *c, const char *f, size_t n, int *cap, struct buf *tmp,
+		       struct buf *unf)
 {
 	size_t i = 0;
 	while (i < n && f[i] != ':')
@@ -685,62 +744,97 @@ static void add_header(struct pctx *c, const char *f, size_t n, int *cap, struct
 		m->headers = xreallocarray(m->headers, (size_t)*cap, sizeof(*m->headers));
 	}
 	struct mail_header *h = &m->headers[m->nheaders++];
-	buf_reset(tmp);
-	charset_to_utf8(NULL, f, nl, tmp);
-	h->name = xmemdup0(buf_cstr(tmp), tmp->len);
-	for (char *q = h->name; *q; q++)
-		if ((unsigned char)*q < 0x20)
-			*q = ' ';
-	buf_reset(tmp);
+	if (value_is_plain(f, nl)) {
+		h->name = xmemdup0(f, nl);
+	} else {
+		buf_reset(tmp);
+		charset_to_utf8(NULL, f, nl, tmp);
+		h->name = xmemdup0(buf_cstr(tmp), tmp->len);
+		for (char *q = h->name; *q; q++)
+			if ((unsigned char)*q < 0x20)
+				*q = ' ';
+	}
 	/* unfold: drop the line breaks, keep the blanks after them */
 	const char *v = f + i + 1;
 	size_t vn = n - i - 1;
-	char *raw = xmalloc(vn + 1);
-	size_t k = 0;
-	for (size_t a = 0; a < vn; a++)
-		if (v[a] != '\r' && v[a] != '\n')
-			raw[k++] = v[a];
-	enum charset_outcome o = charset_decode_header(raw, k, tmp);
+	buf_reset(unf);
+	size_t a = 0;
+	while (a < vn) {
+		const char *brk = memchr(v + a, '\n', vn - a);
+		size_t e = brk ? (size_t)(brk - v) : vn;
+		size_t k = e;
+		if (k > a && v[k - 1] == '\r')
+			k--;
+		buf_append(unf, v + a, k - a);
+		a = brk ? e + 1 : vn;
+	}
+	const char *u = buf_cstr(unf);
+	size_t un = unf->len;
+	for (size_t k = 0; k < NENVELOPE; k++) {
+		if (str_casecmp(h->name, envelope_names[k]) == 0 && c->nenv < MAX_ENVELOPE_FIELDS) {
+			c->env[c->nenv].which = (int)k;
+			c->env[c->nenv].raw = xmemdup0(u, un);
+			c->nenv++;
+			break;
+		}
+	}
+	if (value_is_plain(u, un)) {
+		size_t s0 = 0, e0 = un;
+		while (s0 < e0 && is_wsp(u[s0]))
+			s0++;
+		while (e0 > s0 && is_wsp(u[e0 - 1]))
+			e0--;
+		h->value = xmemdup0(u + s0, e0 - s0);
+		for (char *q = h->value; *q; q++)
+			if (*q == '\t')
+				*q = ' ';
+		return;
+	}
+	buf_reset(tmp);
+	enum charset_outcome o = charset_decode_header(u, un, tmp);
 	if (o != CHARSET_CLEAN && o != CHARSET_WAS_UTF8)
 		charset_problem(c, o, NULL, "header");
-	free(raw);
 	h->value = xmemdup0(buf_cstr(tmp), tmp->len);
 }
 
-/* read_headers - the top-level header block [start, end) into msg->headers */
-static void read_headers(struct pctx *c, size_t start, size_t end)
+/* read_headers - the top-level fields [0, end) into msg->headers; the MIME
+   ones (Content-*, MIME-Version) also to the libetpan input in tree */
+static void read_headers(struct pctx *c, size_t end, struct buf *tree)
 {
 	const char *p = c->copy;
-	size_t pos = start, fs = 0;
+	size_t pos = 0, fs = 0;
 	int open = 0, cap = 0;
-	struct buf tmp;
+	struct buf tmp, unf;
 	buf_init(&tmp, c->out_max);
-	while (pos < end) {
-		const char *nl = memchr(p + pos, '\n', end - pos);
-		size_t le = nl ? (size_t)(nl - p) : end;
-		size_t next = nl ? le + 1 : end;
-		size_t n = le - pos;
-		if (n && p[pos + n - 1] == '\r')
-			n--;
-		if (n == 0)
-			break;
-		if (is_wsp(p[pos])) {
-			pos = next;
-			continue;
+	buf_init(&unf, c->out_max);
+	for (;;) {
+		size_t le = end, next = end;
+		if (pos < end) {
+			const char *nl = memchr(p + pos, '\n', end - pos);
+			le = nl ? (size_t)(nl - p) : end;
+			next = nl ? le + 1 : end;
 		}
-		if (open)
-			add_header(c, p + fs, pos - fs, &cap, &tmp);
-		fs = pos;
-		open = 1;
+		if (open && (pos >= end || !is_wsp(p[pos]))) {
+			/* the field [fs, pos) is complete */
+			size_t e = pos;
+			if (str_istarts(p + fs, "content-") || str_istarts(p + fs, "mime-version"))
+				buf_append(tree, p + fs, e - fs);
+			while (e > fs && (p[e - 1] == '\n' || p[e - 1] == '\r'))
+				e--;
+			add_header(c, p + fs, e - fs, &cap, &tmp, &unf);
+			open = 0;
+		}
+		if (pos >= end)
+			break;
+		if (!is_wsp(p[pos])) {
+			fs = pos;
+			open = 1;
+		}
 		pos = next;
-	}
-	if (open) {
-		size_t e = pos;
-		while (e > fs && (p[e - 1] == '\n' || p[e - 1] == '\r'))
-			e--;
-		add_header(c, p + fs, e - fs, &cap, &tmp);
+		(void)le;
 	}
 	buf_free(&tmp);
+	buf_free(&unf);
 }
 
 const char *mail_header_next(const struct mail_msg *m, const char *name, int *i)
@@ -885,19 +979,6 @@ static void set_mailbox(struct pctx *c, const struct mailimf_mailbox *mb, struct
 	out->addr = mb->mb_addr_spec && *mb->mb_addr_spec ? xstrdup(mb->mb_addr_spec) : NULL;
 }
 
-/* one_addr - From/Sender/Reply-To: libetpan's reading, else ours */
-static void one_addr(struct pctx *c, const struct mailimf_mailbox *mb, const char *hname,
-		     struct mail_addr *out)
-{
-	if (mb && addr_usable(mb->mb_addr_spec)) {
-		set_mailbox(c, mb, out);
-		return;
-	}
-	const char *v = mail_header_get(c->m, hname);
-	if (v)
-		fallback_addr(c, v, out);
-}
-
 static void push_addr(struct mail_addr **v, int *n, int *cap, struct mail_addr a)
 {
 	if (*n >= MAX_ADDRS) {
@@ -912,45 +993,79 @@ static void push_addr(struct mail_addr **v, int *n, int *cap, struct mail_addr a
 	(*v)[(*n)++] = a;
 }
 
-/* addr_list - To/Cc: every mailbox, groups flattened */
-static void addr_list(struct pctx *c, const struct mailimf_address_list *l, const char *hname,
-		      struct mail_addr **v_r, int *n_r)
+/* parse_addrs - every mailbox of an address list value (groups
+   flattened) with libetpan; our own reading when it fails or gives
+   something that is not an address */
+static void parse_addrs(struct pctx *c, const char *raw, struct mail_addr **v, int *n, int *cap)
+{
+	size_t idx = 0;
+	struct mailimf_address_list *l = NULL;
+	int before = *n;
+	if (mailimf_address_list_parse(raw, strlen(raw), &idx, &l) == MAILIMF_NO_ERROR && l) {
+		for (clistiter *it = clist_begin(l->ad_list); it; it = clist_next(it)) {
+			const struct mailimf_address *a = clist_content(it);
+			clist *ml = NULL;
+			if (a && a->ad_type == MAILIMF_ADDRESS_MAILBOX && a->ad_data.ad_mailbox) {
+				if (!addr_usable(a->ad_data.ad_mailbox->mb_addr_spec))
+					continue;
+				struct mail_addr x;
+				set_mailbox(c, a->ad_data.ad_mailbox, &x);
+				push_addr(v, n, cap, x);
+			} else if (a && a->ad_type == MAILIMF_ADDRESS_GROUP && a->ad_data.ad_group &&
+				   a->ad_data.ad_group->grp_mb_list) {
+				ml = a->ad_data.ad_group->grp_mb_list->mb_list;
+			}
+			for (clistiter *g = ml ? clist_begin(ml) : NULL; g; g = clist_next(g)) {
+				const struct mailimf_mailbox *mb = clist_content(g);
+				if (mb == NULL || !addr_usable(mb->mb_addr_spec))
+					continue;
+				struct mail_addr x;
+				set_mailbox(c, mb, &x);
+				push_addr(v, n, cap, x);
+			}
+		}
+		mailimf_address_list_free(l);
+	}
+	if (*n == before && strchr(raw, '@')) {
+		struct mail_addr x;
+		fallback_addr(c, raw, &x);
+		if (x.addr)
+			push_addr(v, n, cap, x);
+		else
+			free(x.name);
+	}
+}
+
+/* one_addr - From/Sender/Reply-To: the first mailbox of the first field */
+static void one_addr(struct pctx *c, int which, struct mail_addr *out)
+{
+	for (int i = 0; i < c->nenv; i++) {
+		if (c->env[i].which != which)
+			continue;
+		struct mail_addr *v = NULL;
+		int n = 0, cap = 0;
+		parse_addrs(c, c->env[i].raw, &v, &n, &cap);
+		if (n) {
+			*out = v[0];
+			for (int k = 1; k < n; k++) {
+				free(v[k].name);
+				free(v[k].addr);
+			}
+		}
+		free(v);
+		return;
+	}
+}
+
+/* all_addrs - To/Cc: every mailbox of every such field */
+static void all_addrs(struct pctx *c, int which, struct mail_addr **v_r, int *n_r)
 {
 	int cap = 0;
 	*v_r = NULL;
 	*n_r = 0;
-	if (l && l->ad_list) {
-		for (clistiter *it = clist_begin(l->ad_list); it; it = clist_next(it)) {
-			const struct mailimf_address *a = clist_content(it);
-			if (a == NULL)
-				continue;
-			if (a->ad_type == MAILIMF_ADDRESS_MAILBOX && a->ad_data.ad_mailbox) {
-				struct mail_addr x;
-				set_mailbox(c, a->ad_data.ad_mailbox, &x);
-				push_addr(v_r, n_r, &cap, x);
-			} else if (a->ad_type == MAILIMF_ADDRESS_GROUP && a->ad_data.ad_group &&
-				   a->ad_data.ad_group->grp_mb_list &&
-				   a->ad_data.ad_group->grp_mb_list->mb_list) {
-				clist *ml = a->ad_data.ad_group->grp_mb_list->mb_list;
-				for (clistiter *g = clist_begin(ml); g; g = clist_next(g)) {
-					const struct mailimf_mailbox *mb = clist_content(g);
-					if (mb == NULL)
-						continue;
-					struct mail_addr x;
-					set_mailbox(c, mb, &x);
-					push_addr(v_r, n_r, &cap, x);
-				}
-			}
-		}
-		return;
-	}
-	const char *v = mail_header_get(c->m, hname);
-	if (v && strchr(v, '@')) {
-		struct mail_addr x;
-		fallback_addr(c, v, &x);
-		if (x.addr || x.name)
-			push_addr(v_r, n_r, &cap, x);
-	}
+	for (int i = 0; i < c->nenv; i++)
+		if (c->env[i].which == which)
+			parse_addrs(c, c->env[i].raw, v_r, n_r, &cap);
 }
 
 /* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
@@ -984,37 +1099,24 @@ static time_t to_time(const struct mailimf_date_time *dt)
 	return t > 0 ? (time_t)t : 0;
 }
 
-static time_t parse_date(const struct mailimf_fields *f, const char *raw)
+static time_t parse_date(const char *raw)
 {
-	struct mailimf_single_fields sf;
-	if (f) {
-		mailimf_single_fields_init(&sf, (struct mailimf_fields *)f);
-		if (sf.fld_orig_date && sf.fld_orig_date->dt_date_time)
-			return to_time(sf.fld_orig_date->dt_date_time);
-	}
-	if (raw) {
-		size_t idx = 0;
-		struct mailimf_date_time *dt = NULL;
-		if (mailimf_date_time_parse(raw, strlen(raw), &idx, &dt) == MAILIMF_NO_ERROR && dt) {
-			time_t t = to_time(dt);
-			mailimf_date_time_free(dt);
-			return t;
-		}
+	size_t idx = 0;
+	struct mailimf_date_time *dt = NULL;
+	if (raw && mailimf_date_time_parse(raw, strlen(raw), &idx, &dt) == MAILIMF_NO_ERROR && dt) {
+		time_t t = to_time(dt);
+		mailimf_date_time_free(dt);
+		return t;
 	}
 	return 0;
 }
 
+enum { ENV_FROM, ENV_SENDER, ENV_REPLY_TO, ENV_TO, ENV_CC, ENV_DATE };
+
 /* read_envelope - the fields other modules look at */
-static void read_envelope(struct pctx *c, const struct mailmime *root)
+static void read_envelope(struct pctx *c)
 {
 	struct mail_msg *m = c->m;
-	const struct mailimf_fields *f = root && root->mm_type == MAILMIME_MESSAGE ?
-					 root->mm_data.mm_message.mm_fields : NULL;
-	struct mailimf_single_fields sf;
-	memset(&sf, 0, sizeof(sf));
-	if (f)
-		mailimf_single_fields_init(&sf, (struct mailimf_fields *)f);
-
 	const char *subj = mail_header_get(m, "Subject");
 	m->subject = xstrdup(subj ? subj : "");
 
@@ -1040,31 +1142,17 @@ static void read_envelope(struct pctx *c, const struct mailmime *root)
 		}
 		free(ids);
 	}
-
-	const struct mailimf_mailbox *mb = NULL;
-	if (sf.fld_from && sf.fld_from->frm_mb_list && sf.fld_from->frm_mb_list->mb_list) {
-		clistiter *it = clist_begin(sf.fld_from->frm_mb_list->mb_list);
-		mb = it ? clist_content(it) : NULL;
-	}
-	one_addr(c, mb, "From", &m->from);
-	mb = sf.fld_sender ? sf.fld_sender->snd_mb : NULL;
-	one_addr(c, mb, "Sender", &m->sender);
-	mb = NULL;
-	if (sf.fld_reply_to && sf.fld_reply_to->rt_addr_list &&
-	    sf.fld_reply_to->rt_addr_list->ad_list) {
-		for (clistiter *it = clist_begin(sf.fld_reply_to->rt_addr_list->ad_list); it;
-		     it = clist_next(it)) {
-			const struct mailimf_address *a = clist_content(it);
-			if (a && a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-				mb = a->ad_data.ad_mailbox;
-				break;
-			}
+	one_addr(c, ENV_FROM, &m->from);
+	one_addr(c, ENV_SENDER, &m->sender);
+	one_addr(c, ENV_REPLY_TO, &m->reply_to);
+	all_addrs(c, ENV_TO, &m->to, &m->nto);
+	all_addrs(c, ENV_CC, &m->cc, &m->ncc);
+	for (int k = 0; k < c->nenv; k++) {
+		if (c->env[k].which == ENV_DATE) {
+			m->date = parse_date(c->env[k].raw);
+			break;
 		}
 	}
-	one_addr(c, mb, "Reply-To", &m->reply_to);
-	addr_list(c, sf.fld_to ? sf.fld_to->to_addr_list : NULL, "To", &m->to, &m->nto);
-	addr_list(c, sf.fld_cc ? sf.fld_cc->cc_addr_list : NULL, "Cc", &m->cc, &m->ncc);
-	m->date = parse_date(f, mail_header_get(m, "Date"));
 }
 
 /* ---------------------------------------------------------------- */
@@ -1081,9 +1169,8 @@ static int hexv(int ch)
 	return -1;
 }
 
-/* qp_decode - quoted-printable; an "=" that starts no valid escape stays.
-   XXX libetpan's decoder turns "=ZZ" into a NUL byte, hence our own. */
-static void qp_decode(const char *in, size_t len, struct buf *out)
+/* qp_line - decode one line's text: "=XX" escapes; any other "=" stays */
+static void qp_line(const char *in, size_t len, struct buf *out)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -1092,27 +1179,40 @@ static void qp_decode(const char *in, size_t len, struct buf *out)
 		buf_append(out, in + i, e - i);
 		if (!eq)
 			break;
-		i = e + 1;
 		int h1, h2;
-		if (i + 1 < len && (h1 = hexv((unsigned char)in[i])) >= 0 &&
-		    (h2 = hexv((unsigned char)in[i + 1])) >= 0) {
+		if (e + 2 < len && (h1 = hexv((unsigned char)in[e + 1])) >= 0 &&
+		    (h2 = hexv((unsigned char)in[e + 2])) >= 0) {
 			buf_putc(out, (char)(h1 * 16 + h2));
-			i += 2;
-			continue;
+			i = e + 3;
+		} else {
+			buf_putc(out, '=');
+			i = e + 1;
 		}
-		/* soft line break: "=", blanks, line end (or the end) */
-		size_t k = i;
-		while (k < len && is_wsp(in[k]))
-			k++;
-		if (k == len) {
-			i = k;
-			continue;
+	}
+}
+
+/* qp_decode - quoted-printable (RFC 2045 6.7): blanks at a line end were
+   added in transport and go; "=" at a line end is a soft break.
+   XXX libetpan's decoder turns "=ZZ" into a NUL byte, hence our own. */
+static void qp_decode(const char *in, size_t len, struct buf *out)
+{
+	size_t i = 0;
+	while (i < len) {
+		const char *nl = memchr(in + i, '\n', len - i);
+		size_t e = nl ? (size_t)(nl - in) : len;
+		size_t k = e;
+		if (nl && k > i && in[k - 1] == '\r')
+			k--;
+		while (k > i && is_wsp(in[k - 1]))
+			k--;
+		if (k > i && in[k - 1] == '=') {
+			qp_line(in + i, k - 1 - i, out);
+		} else {
+			qp_line(in + i, k - i, out);
+			if (nl)
+				buf_putc(out, '\n');
 		}
-		if (in[k] == '\n' || (in[k] == '\r' && k + 1 < len && in[k + 1] == '\n')) {
-			i = k + (in[k] == '\r' ? 2 : 1);
-			continue;
-		}
-		buf_putc(out, '=');
+		i = nl ? e + 1 : len;
 	}
 }
 
@@ -1311,9 +1411,17 @@ static int in_input(const struct pctx *c, const char *p, size_t n)
 {
 	if (p == NULL)
 		return n == 0;
-	if (p < c->copy || p > c->copy + c->len)
+	if (p < c->tree || p > c->tree + c->tree_len)
 		return 0;
-	return n <= (size_t)(c->copy + c->len - p);
+	return n <= (size_t)(c->tree + c->tree_len - p);
+}
+
+/* copy_off - where a place in tree came from in copy (the top-level
+   fields all map to 0) */
+static size_t copy_off(const struct pctx *c, const char *p)
+{
+	size_t o = (size_t)(p - c->tree);
+	return o < c->tree_hdr ? 0 : o - c->tree_hdr + c->body_start;
 }
 
 static struct mail_part *new_part(struct pctx *c)
@@ -1329,8 +1437,11 @@ static struct mail_part *new_part(struct pctx *c)
 }
 
 /* decode_body - transfer decoding of a leaf's body into out (raw bytes) */
-static int decode_body(struct pctx *c, const struct mailmime_data *d, struct buf *out)
+static int decode_body(struct pctx *c, const struct mailmime_data *d, struct buf *out,
+		       const char **p_r, size_t *n_r)
 {
+	*p_r = "";
+	*n_r = 0;
 	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
 		return 0;
 	const char *p = d->dt_data.dt_text.dt_data;
@@ -1368,9 +1479,13 @@ static int decode_body(struct pctx *c, const struct mailmime_data *d, struct buf
 		qp_decode(p, n, out);
 		break;
 	default:
-		buf_append(out, p, n);
-		break;
+		/* identity: read in place */
+		*p_r = p;
+		*n_r = n;
+		return 0;
 	}
+	*p_r = buf_cstr(out);
+	*n_r = out->len;
 	return 0;
 }
 
@@ -1380,10 +1495,9 @@ enum vmode {
 	V_NONE,
 };
 
-static int is_attachment(struct pctx *c, const struct mailmime *mm, const struct kv *kv,
+static int is_attachment(struct pctx *c, const struct mailmime_disposition *d, const struct kv *kv,
 			 size_t nkv, const struct kv *dkv, size_t ndkv, char **filename_r)
 {
-	const struct mailmime_disposition *d = disposition(mm);
 	char *fn = param_value(c, dkv, ndkv, "filename");
 	if (fn == NULL)
 		fn = param_value(c, kv, nkv, "name");
@@ -1413,7 +1527,7 @@ static const char *const message_types[] = {
 
 /* add_leaf - one leaf part: decode, convert, classify */
 static void add_leaf(struct pctx *c, const struct mailmime *mm, int depth, enum vmode mode,
-		     const struct mailmime_data *body, const char *force_type)
+		     const struct mailmime_data *body, const char *force_type, int bare)
 {
 	if ((size_t)c->m->nparts >= c->lim->max_parts) {
 		if (!c->stop_parts)
@@ -1421,16 +1535,18 @@ static void add_leaf(struct pctx *c, const struct mailmime *mm, int depth, enum 
 		c->stop_parts = 1;
 		return;
 	}
-	const struct mailmime_content *ct = mm->mm_content_type;
+	/* bare: the part has no header fields of its own */
+	const struct mailmime_content *ct = bare ? NULL : mm->mm_content_type;
+	const struct mailmime_disposition *disp = bare ? NULL : disposition(mm);
 	struct kv kv[64], dkv[64];
 	size_t nkv = ct_params(ct, kv, 64);
-	size_t ndkv = disp_params(disposition(mm), dkv, 64);
+	size_t ndkv = disp_params(disp, dkv, 64);
 	char *type = force_type ? xstrdup(force_type) : content_type_str(ct);
 	int guarded = 0;
 	if (body && in_input(c, mm->mm_mime_start, 0) && in_input(c, body->dt_data.dt_text.dt_data, 0) &&
 	    body->dt_data.dt_text.dt_data >= mm->mm_mime_start)
-		guarded = guard_in(c, (size_t)(mm->mm_mime_start - c->copy),
-				   (size_t)(body->dt_data.dt_text.dt_data - c->copy));
+		guarded = guard_in(c, copy_off(c, mm->mm_mime_start),
+				   copy_off(c, body->dt_data.dt_text.dt_data));
 	if (guarded == G_DEPTH) {
 		free(type);
 		type = xstrdup("application/octet-stream");
@@ -1441,12 +1557,14 @@ static void add_leaf(struct pctx *c, const struct mailmime *mm, int depth, enum 
 	p->depth = depth;
 	p->charset = param_simple(ct, "charset", 0);
 	char *fn = NULL;
-	int attach = is_attachment(c, mm, kv, nkv, dkv, ndkv, &fn);
+	int attach = is_attachment(c, disp, kv, nkv, dkv, ndkv, &fn);
 	p->filename = fn;
 
 	struct buf raw;
+	const char *bp;
+	size_t bn;
 	buf_init(&raw, c->out_max);
-	decode_body(c, body, &raw);
+	decode_body(c, body, &raw, &bp, &bn);
 
 	int is_text = strncmp(type, "text/", 5) == 0 && guarded != G_DEPTH;
 	if (type_in(type, report_types, sizeof(report_types) / sizeof(*report_types)))
@@ -1469,25 +1587,31 @@ static void add_leaf(struct pctx *c, const struct mailmime *mm, int depth, enum 
 	if (is_text) {
 		struct buf u;
 		buf_init(&u, c->out_max);
-		enum charset_outcome o = charset_to_utf8(p->charset, raw.data ? raw.data : "", raw.len, &u);
+		enum charset_outcome o = charset_to_utf8(p->charset, bp, bn, &u);
 		charset_problem(c, o, p->charset, "text part");
-		if (strcmp(type, "text/plain") == 0) {
+		char *fmt = strcmp(type, "text/plain") == 0 ? param_simple(ct, "format", 0) : NULL;
+		if (fmt && strcmp(fmt, "flowed") == 0) {
 			struct buf t;
 			buf_init(&t, c->out_max);
-			char *fmt = param_simple(ct, "format", 0);
 			char *delsp = param_simple(ct, "delsp", 0);
-			if (fmt && strcmp(fmt, "flowed") == 0)
-				flowed_unwrap(buf_cstr(&u), u.len, delsp && strcmp(delsp, "yes") == 0, &t);
-			else
-				flowed_fixed(buf_cstr(&u), u.len, &t);
-			free(fmt);
+			flowed_unwrap(buf_cstr(&u), u.len, delsp && strcmp(delsp, "yes") == 0, &t);
 			free(delsp);
 			buf_free(&u);
 			u = t;
+		} else if (strcmp(type, "text/plain") == 0 && u.len && memchr(u.data, '\r', u.len)) {
+			struct buf t;
+			buf_init(&t, c->out_max);
+			flowed_fixed(buf_cstr(&u), u.len, &t);
+			buf_free(&u);
+			u = t;
 		}
+		free(fmt);
 		p->data = buf_steal(&u, &p->len);
-	} else {
+	} else if (bp == raw.data) {
 		p->data = buf_steal(&raw, &p->len);
+	} else {
+		p->data = xmemdup0(bn ? bp : "", bn);
+		p->len = bn;
 	}
 	buf_free(&raw);
 }
@@ -1516,6 +1640,138 @@ static int has_type(const struct mailmime *mm, const char *want, int depth)
 	return r;
 }
 
+/* parent_boundary - the boundary of the multipart holding mm, as libetpan
+   uses it; NULL if none */
+static const char *parent_boundary(const struct mailmime *mm, size_t *len_r)
+{
+	const struct mailmime *par = mm->mm_parent;
+	if (par == NULL || par->mm_type != MAILMIME_MULTIPLE || par->mm_content_type == NULL)
+		return NULL;
+	const char *b = mailmime_content_param_get(par->mm_content_type, "boundary");
+	if (b == NULL)
+		return NULL;
+	size_t bl = strlen(b);
+	if (b[0] == '"' && bl >= 2) {
+		b++;
+		bl -= 2;
+	}
+	*len_r = bl;
+	return b;
+}
+
+/* close_artifact - "--b\n\n--b--": libetpan's blank-line skipping eats the
+   line end the close delimiter needs and makes a part of the delimiter */
+static int close_artifact(const struct pctx *c, const struct mailmime *mm)
+{
+	size_t bl;
+	const char *b = parent_boundary(mm, &bl);
+	const char *p = mm->mm_mime_start;
+	if (b == NULL || p == NULL || !in_input(c, p, bl + 4))
+		return 0;
+	return p[0] == '-' && p[1] == '-' && memcmp(p + 2, b, bl) == 0 && p[2 + bl] == '-' &&
+	       p[3 + bl] == '-';
+}
+
+/* headerless - libetpan skips the blank lines after a boundary line, so a
+   part without header fields whose text starts like one ("Note: ...") is
+   read with those lines as fields. Such a part starts after the
+   delimiter line and a blank line; *start_r is where its body begins. */
+static int headerless(const struct pctx *c, const struct mailmime *mm, const char **start_r)
+{
+	size_t bl;
+	const char *b = parent_boundary(mm, &bl);
+	if (b == NULL || mm->mm_mime_start == NULL || !in_input(c, mm->mm_mime_start, 0))
+		return 0;
+	const char *q = mm->mm_mime_start, *lo = c->tree, *after = NULL;
+	while (q > lo && q[-1] == '\n') {
+		const char *e = q - 1;
+		const char *ls = e;
+		while (ls > lo && ls[-1] != '\n')
+			ls--;
+		int blank = 1;
+		for (const char *k = ls; k < e && blank; k++)
+			if (*k != ' ' && *k != '\t' && *k != '\r')
+				blank = 0;
+		if (!blank) {
+			if (after && (size_t)(e - ls) >= 2 + bl && ls[0] == '-' && ls[1] == '-' &&
+			    memcmp(ls + 2, b, bl) == 0) {
+				*start_r = after;
+				return 1;
+			}
+			return 0;
+		}
+		after = q;
+		q = ls;
+	}
+	return 0;
+}
+
+/* recover_parts - libetpan 1.9.4 drops every part of a multipart when one
+   part is empty or the message ends in a bare delimiter line (a cut-off
+   message). Split the body on the boundary here and let libetpan parse
+   each part on its own; the extra trees are freed with the message. */
+static int recover_parts(struct pctx *c, const struct mailmime *mm, const struct mailmime ***kids)
+{
+	const struct mailmime_data *d = mm->mm_body;
+	if (d == NULL || mm->mm_content_type == NULL ||
+	    !in_input(c, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length))
+		return 0;
+	const char *b = mailmime_content_param_get(mm->mm_content_type, "boundary");
+	if (b == NULL || *b == '\0')
+		return 0;
+	size_t bl = strlen(b);
+	if (b[0] == '"' && bl >= 2) {
+		b++;
+		bl -= 2;
+	}
+	const char *p = d->dt_data.dt_text.dt_data, *end = p + d->dt_data.dt_text.dt_length;
+	const char *part = NULL;
+	int n = 0;
+	for (const char *line = p; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *le = nl ? nl : end;
+		int delim = 0, close = 0;
+		if ((size_t)(le - line) >= 2 + bl && line[0] == '-' && line[1] == '-' &&
+		    memcmp(line + 2, b, bl) == 0) {
+			const char *r = line + 2 + bl;
+			if (le - r >= 2 && r[0] == '-' && r[1] == '-') {
+				close = 1;
+			} else {
+				delim = 1;
+				for (; r < le; r++)
+					if (!is_wsp(*r) && *r != '\r')
+						delim = 0;
+			}
+		}
+		if ((delim || close) && part) {
+			const char *pe = line;
+			if (pe > part && pe[-1] == '\n')
+				pe--;
+			if (pe > part && pe[-1] == '\r')
+				pe--;
+			struct mailmime *sub = NULL;
+			size_t idx = 0;
+			if (!blank(part, (size_t)(pe - part)) && (size_t)c->nextra < c->lim->max_parts &&
+			    mailmime_parse(part, (size_t)(pe - part), &idx, &sub) == MAILIMF_NO_ERROR && sub) {
+				c->extra = xreallocarray(c->extra, (size_t)c->nextra + 1, sizeof(*c->extra));
+				c->extra[c->nextra++] = sub;
+				if (sub->mm_type == MAILMIME_MESSAGE && sub->mm_data.mm_message.mm_msg_mime) {
+					*kids = xreallocarray(*kids, (size_t)n + 1, sizeof(**kids));
+					(*kids)[n++] = sub->mm_data.mm_message.mm_msg_mime;
+				}
+			}
+		}
+		if (close)
+			break;
+		if (delim)
+			part = nl ? nl + 1 : end;
+		line = nl ? nl + 1 : end;
+	}
+	if (n)
+		problem(c, "multipart parts recovered after an empty part or a cut-off end");
+	return n;
+}
+
 /* visit - a node of the tree, in document order */
 static void visit(struct pctx *c, const struct mailmime *mm, int depth, enum vmode mode)
 {
@@ -1523,17 +1779,38 @@ static void visit(struct pctx *c, const struct mailmime *mm, int depth, enum vmo
 		return;
 	if ((size_t)depth > c->lim->max_depth + 1) {
 		/* deeper than the guard let through: keep it whole */
-		add_leaf(c, mm, depth, V_NONE, mm->mm_body, "application/octet-stream");
+		add_leaf(c, mm, depth, V_NONE, mm->mm_body, "application/octet-stream", 0);
+		return;
+	}
+	if (close_artifact(c, mm))
+		return;
+	const char *hl;
+	if (mm->mm_type != MAILMIME_MULTIPLE && headerless(c, mm, &hl)) {
+		/* read it as RFC 2046 says: no fields, the default type */
+		const struct mailmime_data *b = mm->mm_body;
+		struct mailmime_data whole;
+		memset(&whole, 0, sizeof(whole));
+		whole.dt_type = MAILMIME_DATA_TEXT;
+		whole.dt_encoding = MAILMIME_MECHANISM_8BIT;
+		whole.dt_data.dt_text.dt_data = hl;
+		if (b && in_input(c, b->dt_data.dt_text.dt_data, b->dt_data.dt_text.dt_length) &&
+		    b->dt_data.dt_text.dt_data + b->dt_data.dt_text.dt_length >= hl)
+			whole.dt_data.dt_text.dt_length = (size_t)(b->dt_data.dt_text.dt_data +
+							     b->dt_data.dt_text.dt_length - hl);
+		const struct mailmime_content *pct = mm->mm_parent->mm_content_type;
+		int digest = pct && pct->ct_subtype && str_casecmp(pct->ct_subtype, "digest") == 0;
+		add_leaf(c, mm, depth, digest ? V_NONE : mode, &whole,
+			 digest ? "message/rfc822" : "text/plain", 1);
 		return;
 	}
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
 		add_leaf(c, mm, depth, mode, mm->mm_data.mm_single ? mm->mm_data.mm_single : mm->mm_body,
-			 NULL);
+			 NULL, 0);
 		break;
 	case MAILMIME_MESSAGE:
 		/* an enclosed message stays whole: its headers and body raw */
-		add_leaf(c, mm, depth, V_NONE, mm->mm_body, "message/rfc822");
+		add_leaf(c, mm, depth, V_NONE, mm->mm_body, "message/rfc822", 0);
 		break;
 	case MAILMIME_MULTIPLE: {
 		char *type = content_type_str(mm->mm_content_type);
@@ -1550,34 +1827,46 @@ static void visit(struct pctx *c, const struct mailmime *mm, int depth, enum vmo
 			free(c->m->report_type);
 			c->m->report_type = param_simple(mm->mm_content_type, "report-type", 0);
 		}
-		if (l == NULL || clist_begin(l) == NULL) {
-			problem(c, "%s without parts read as text", type);
-			add_leaf(c, mm, depth, mode, mm->mm_body, "text/plain");
+		const struct mailmime **kids = NULL;
+		int nk = 0;
+		for (clistiter *it = l ? clist_begin(l) : NULL; it; it = clist_next(it)) {
+			kids = xreallocarray(kids, (size_t)nk + 1, sizeof(*kids));
+			kids[nk++] = clist_content(it);
+		}
+		if (nk == 0)
+			nk = recover_parts(c, mm, &kids);
+		if (nk == 0) {
+			const struct mailmime_data *b = mm->mm_body;
+			if (b && in_input(c, b->dt_data.dt_text.dt_data, b->dt_data.dt_text.dt_length) &&
+			    !blank(b->dt_data.dt_text.dt_data, b->dt_data.dt_text.dt_length)) {
+				problem(c, "%s without parts read as text", type);
+				add_leaf(c, mm, depth, mode, b, "text/plain", 0);
+			}
 			free(type);
+			free(kids);
 			return;
 		}
-		int chosen = -1, idx = 0;
+		int chosen = -1;
 		if (strcmp(type, "multipart/alternative") == 0) {
-			for (clistiter *it = clist_begin(l); it && chosen < 0; it = clist_next(it), idx++)
-				if (has_type(clist_content(it), "text/plain", 0))
-					chosen = idx;
-			idx = 0;
-			for (clistiter *it = clist_begin(l); it && chosen < 0; it = clist_next(it), idx++)
-				if (has_type(clist_content(it), "text/html", 0))
-					chosen = idx;
+			for (int i = 0; i < nk && chosen < 0; i++)
+				if (has_type(kids[i], "text/plain", 0))
+					chosen = i;
+			for (int i = 0; i < nk && chosen < 0; i++)
+				if (has_type(kids[i], "text/html", 0))
+					chosen = i;
 			if (chosen < 0)
 				chosen = 0;
 		}
 		int report = strcmp(type, "multipart/report") == 0;
-		idx = 0;
-		for (clistiter *it = clist_begin(l); it; it = clist_next(it), idx++) {
+		for (int i = 0; i < nk; i++) {
 			enum vmode cm = mode;
-			if (chosen >= 0 && idx != chosen)
+			if (chosen >= 0 && i != chosen)
 				cm = mode == V_BODY ? V_ALT : V_NONE;
-			if (report && idx > 0)
+			if (report && i > 0)
 				cm = V_NONE;
-			visit(c, clist_content(it), depth + 1, cm);
+			visit(c, kids[i], depth + 1, cm);
 		}
+		free(kids);
 		free(type);
 		break;
 	}
@@ -1586,14 +1875,6 @@ static void visit(struct pctx *c, const struct mailmime *mm, int depth, enum vmo
 	}
 }
 
-/* blank - only whitespace */
-static int blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-			return 0;
-	return 1;
-}
 
 /* make_text - msg->text from the body parts, msg->html from the first html */
 static void make_text(struct pctx *c)
@@ -1605,7 +1886,8 @@ static void make_text(struct pctx *c)
 		const struct mail_part *p = &m->parts[i];
 		if (p->role != MAIL_PART_BODY_TEXT)
 			continue;
-		if (t.len && t.data[t.len - 1] != '\n')
+		/* parts meet at a line break of their own */
+		if (t.len)
 			buf_putc(&t, '\n');
 		buf_append(&t, p->data, p->len);
 	}
@@ -1764,20 +2046,33 @@ int mail_parse(const char *raw, size_t len, const struct mail_limits *lim_in,
 		return -1;
 	}
 
+	/* libetpan reads the MIME fields and the body; the other fields are
+	   read one by one (read_envelope) */
+	size_t hend;
+	if (header_block(&c, &hend, &c.body_start) > lim->max_headers) {
+		*error_r = "more header fields than the limit";
+		free(c.copy);
+		free(c.guards);
+		mail_msg_free(&c.m);
+		return -1;
+	}
+	struct buf tree;
+	buf_init(&tree, c.len + 2);
+	read_headers(&c, hend, &tree);
+	read_envelope(&c);
+	buf_putc(&tree, '\n');
+	c.tree_hdr = tree.len;
+	buf_append(&tree, c.copy + c.body_start, c.len - c.body_start);
+	c.tree = buf_steal(&tree, &c.tree_len);
+
 	struct mailmime *root = NULL;
 	size_t idx = 0;
-	int r = mailmime_parse(c.copy, c.len, &idx, &root);
+	int r = mailmime_parse(c.tree, c.tree_len, &idx, &root);
 	if (r != MAILIMF_NO_ERROR || root == NULL) {
-		/* libetpan gives up only when out of memory or on an empty input */
+		/* libetpan gives up only when out of memory */
 		root = NULL;
-		if (c.len > 0)
-			problem(&c, "MIME structure unreadable (libetpan error %d)", r);
+		problem(&c, "MIME structure unreadable (libetpan error %d)", r);
 	}
-
-	size_t hend = top_header_end(&c, root, 0);
-	read_headers(&c, 0, hend);
-	read_envelope(&c, root);
-
 	const struct mailmime *top = root && root->mm_type == MAILMIME_MESSAGE ?
 				     root->mm_data.mm_message.mm_msg_mime : NULL;
 	if (top) {
@@ -1785,14 +2080,14 @@ int mail_parse(const char *raw, size_t len, const struct mail_limits *lim_in,
 		visit(&c, top, 0, V_BODY);
 	} else {
 		c.m->content_type = xstrdup("text/plain");
-		if (hend < c.len) {
+		if (c.body_start < c.len) {
 			struct mail_part *p = new_part(&c);
 			struct buf u;
 			buf_init(&u, c.out_max);
 			struct buf t;
 			buf_init(&t, c.out_max);
-			charset_problem(&c, charset_to_utf8(NULL, c.copy + hend, c.len - hend, &u),
-					NULL, "body");
+			charset_problem(&c, charset_to_utf8(NULL, c.copy + c.body_start,
+							    c.len - c.body_start, &u), NULL, "body");
 			flowed_fixed(buf_cstr(&u), u.len, &t);
 			buf_free(&u);
 			p->role = MAIL_PART_BODY_TEXT;
@@ -1802,10 +2097,16 @@ int mail_parse(const char *raw, size_t len, const struct mail_limits *lim_in,
 	}
 	make_text(&c);
 
+	for (int i = 0; i < c.nextra; i++)
+		mailmime_free(c.extra[i]);
+	free(c.extra);
 	if (root)
 		mailmime_free(root);
+	free(c.tree);
 	free(c.copy);
 	free(c.guards);
+	for (int i = 0; i < c.nenv; i++)
+		free(c.env[i].raw);
 	*msg_r = c.m;
 	return 0;
 }

@@ -29,7 +29,8 @@
    Fault injection for tests: when TAGD_MAIL_PARSER_FAULTS is set in the
    environment at the time the child starts, a message holding the line
    "X-Tagd-Test-Fault: crash" makes the child abort, "...: hang" makes it
-   sleep forever. Nothing else reads that variable. */
+   sleep forever, "garbage", "huge" and "counts" make it send a malformed
+   reply. Nothing else reads that variable. */
 
 #define REQ_MAGIC 0x31514d54u   /* "TMQ1" little-endian */
 #define REP_MAGIC 0x31524d54u   /* "TMR1" */
@@ -363,6 +364,45 @@ static uint32_t le32(const unsigned char *x)
 	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
 }
 
+/* fault - test-only misbehaviour on a marker line; 1 if a reply was sent
+   instead of parsing, 0 to go on, -1 on a write error */
+static int fault(int fd, const char *raw, size_t n)
+{
+	static const char mark[] = "X-Tagd-Test-Fault: ";
+	const char *f = memmem(raw, n, mark, sizeof(mark) - 1);
+	if (f == NULL)
+		return 0;
+	f += sizeof(mark) - 1;
+	size_t left = n - (size_t)(f - raw);
+	struct buf out;
+	buf_init(&out, 0);
+	put_u32(&out, REP_MAGIC);
+	if (left >= 5 && memcmp(f, "crash", 5) == 0)
+		abort();
+	if (left >= 4 && memcmp(f, "hang", 4) == 0)
+		for (;;)
+			pause();
+	if (left >= 7 && memcmp(f, "garbage", 7) == 0) {
+		put_u64(&out, 16);
+		buf_append(&out, "\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7fjunk", 16);
+	} else if (left >= 4 && memcmp(f, "huge", 4) == 0) {
+		put_u64(&out, (uint64_t)1 << 62);
+	} else if (left >= 6 && memcmp(f, "counts", 6) == 0) {
+		/* a success reply whose reference count is far beyond its bytes */
+		put_u64(&out, 4 + 1 + 1 + 4);
+		put_u32(&out, 0);
+		buf_putc(&out, 0);
+		buf_putc(&out, 0);
+		put_u32(&out, 0x7fffffff);
+	} else {
+		buf_free(&out);
+		return 0;
+	}
+	int r = write_full(fd, out.data, out.len);
+	buf_free(&out);
+	return r < 0 ? -1 : 1;
+}
+
 /* child_main - parse requests until the parent goes away */
 static void __attribute__((noreturn)) child_main(int fd, const struct mail_limits *lim)
 {
@@ -379,11 +419,13 @@ static void __attribute__((noreturn)) child_main(int fd, const struct mail_limit
 			_exit(0);
 		raw[n] = '\0';
 		if (faults) {
-			if (memmem(raw, (size_t)n, "X-Tagd-Test-Fault: crash", 24))
-				abort();
-			if (memmem(raw, (size_t)n, "X-Tagd-Test-Fault: hang", 23))
-				for (;;)
-					pause();
+			int fr = fault(fd, raw, (size_t)n);
+			if (fr < 0)
+				_exit(0);
+			if (fr > 0) {
+				free(raw);
+				continue;
+			}
 		}
 		struct mail_msg *m = NULL;
 		const char *error = NULL;
