@@ -15,6 +15,9 @@ static const char sql_get[] = "SELECT " P_COLS " FROM participant WHERE session_
 static const char sql_get_id[] = "SELECT " P_COLS " FROM participant WHERE id = ?";
 static const char sql_list[] =
 	"SELECT " P_COLS " FROM participant WHERE session_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id";
+static const char sql_list_mode[] =
+	"SELECT " P_COLS " FROM participant WHERE session_id = ?1 AND mode = ?2 AND (?3 IS NULL OR status = ?3)"
+	" ORDER BY id";
 static const char sql_update[] =
 	"UPDATE participant SET name=?, organization=?, role=?, years=?, status=?, mode=?, bounce_score=? WHERE id=?";
 static const char sql_has_comments[] = "SELECT 1 FROM comment WHERE author_id = ? LIMIT 1";
@@ -101,14 +104,9 @@ int store_participant_get_id(struct store *st, int64_t id, struct st_participant
 	return get_one(st, s, p);
 }
 
-int store_participant_list(struct store *st, int64_t session_id, const char *status,
-			   struct st_participant **list_r, int *n_r)
+/* list_of - every row of a prepared participant query */
+static int list_of(struct store *st, sqlite3_stmt *s, struct st_participant **list_r, int *n_r)
 {
-	sqlite3_stmt *s = st_prepare(st, sql_list);
-	if (s == NULL)
-		return -1;
-	st_bind_int(s, 1, session_id);
-	st_bind_text(s, 2, status);
 	struct st_participant *list = NULL;
 	int n = 0, rc;
 	while ((rc = st_step(st, s)) == SQLITE_ROW) {
@@ -123,6 +121,29 @@ int store_participant_list(struct store *st, int64_t session_id, const char *sta
 	*list_r = list;
 	*n_r = n;
 	return 0;
+}
+
+int store_participant_list(struct store *st, int64_t session_id, const char *status,
+			   struct st_participant **list_r, int *n_r)
+{
+	sqlite3_stmt *s = st_prepare(st, sql_list);
+	if (s == NULL)
+		return -1;
+	st_bind_int(s, 1, session_id);
+	st_bind_text(s, 2, status);
+	return list_of(st, s, list_r, n_r);
+}
+
+int store_participant_list_mode(struct store *st, int64_t session_id, const char *mode,
+				const char *status, struct st_participant **list_r, int *n_r)
+{
+	sqlite3_stmt *s = st_prepare(st, sql_list_mode);
+	if (s == NULL)
+		return -1;
+	st_bind_int(s, 1, session_id);
+	st_bind_text(s, 2, mode);
+	st_bind_text(s, 3, status);
+	return list_of(st, s, list_r, n_r);
 }
 
 int store_participant_update(struct store *st, const struct st_participant *p)

@@ -69,6 +69,11 @@ int store_participant_get_id(struct store *st, int64_t id, struct st_participant
 /* store_participant_list - status NULL for all */
 int store_participant_list(struct store *st, int64_t session_id, const char *status,
 			   struct st_participant **list_r, int *n_r);
+/* store_participant_list_mode - those of one delivery mode ("each",
+   "digest", "none") and status (NULL for all), by id; through an index, so
+   the cost is the rows found */
+int store_participant_list_mode(struct store *st, int64_t session_id, const char *mode,
+				const char *status, struct st_participant **list_r, int *n_r);
 int store_participant_update(struct store *st, const struct st_participant *p);
 /* store_participant_remove - delete, or mark 'left' when comments refer to
    them (*kept_r = 1); 1 when not found */

@@ -158,20 +158,10 @@ int relay_comments(struct store *st, struct mailout *mo, const struct st_session
 		return 0;
 	struct st_participant *all = NULL;
 	int nall = 0;
-	if (store_participant_list(st, ses->id, "active", &all, &nall) < 0)
+	/* only those who asked for each comment (an index: not everyone) */
+	if (store_participant_list_mode(st, ses->id, "each", "active", &all, &nall) < 0)
 		return -1;
-	/* only those who asked for each comment */
-	int ne = 0;
-	for (int i = 0; i < nall; i++) {
-		if (strcmp(all[i].mode, "each") != 0)
-			continue;
-		if (i != ne) {
-			struct st_participant t = all[ne];
-			all[ne] = all[i];
-			all[i] = t;
-		}
-		ne++;
-	}
+	int ne = nall;
 	int ret = 0;
 	if (ne > 0) {
 		struct draft_view cur;
