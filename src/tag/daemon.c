@@ -56,6 +56,7 @@ struct daemon {
 	struct imap_poller *imap;
 	char *imap_account;
 	struct store *imap_st;
+	volatile int imap_stop;         /* the loop ended without a signal (--until) */
 	int pending;                    /* archived, not yet processed */
 	/* the outbox's sender, in its own thread with its own store connection */
 	pthread_t send_thread;
@@ -419,7 +420,7 @@ static void *imap_main(void *arg)
 	struct daemon *d = arg;
 	time_t last_poll = 0;
 	char last_error[256] = "-";
-	while (!stop_requested) {
+	while (!stop_requested && !d->imap_stop) {
 		imap_poller_step(d->imap, -1);
 		/* keep what tagctl status shows up to date, without a write per IDLE wake */
 		struct imap_status ist;
@@ -463,6 +464,7 @@ static int start_imap(struct daemon *d)
 static void stop_imap(struct daemon *d)
 {
 	if (d->imap_running) {
+		d->imap_stop = 1;
 		imap_poller_interrupt(d->imap);
 		pthread_join(d->imap_thread, NULL);
 		d->imap_running = 0;

@@ -270,6 +270,7 @@ static void fill(struct tval *v, const struct digest *d, const struct digest_req
 			tval_set_str(cm, "author", who(c));
 			tval_set_str(cm, "organization", organization_of(d, c->author_id));
 			tval_set_str(cm, "text", c->text);
+			tval_set_bool(cm, "earlier", !e->is_new);
 			snprintf(tag, sizeof(tag), "c%lld", (long long)c->id);
 			addr = listaddr_make(d->ses->list_addr, tag);
 			tval_set_str(cm, "reply_to", addr);
@@ -350,6 +351,10 @@ int digest_send(struct store *st, struct mailout *mo, const struct st_session *s
 		goto store_fail;
 	if (rev_after == 0 && store_revision_current(st, ses->id, &rev_after) < 0)
 		goto store_fail;
+	/* no revision imported by then on this clock (a draft imported on
+	   another clock): the readers had the first one */
+	if (rev_before == 0 && rev_after > 1)
+		rev_before = 1;
 	if (draft_view_load(st, ses->id, rev_after, &cur) < 0)
 		goto store_fail;
 	d.revision = rev_after;

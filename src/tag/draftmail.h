@@ -39,8 +39,8 @@ void draft_view_free(struct draft_view *v);
    "…" when it was cut, appended to out */
 void draftmail_words(const char *text, int n, struct buf *out);
 
-/* draftmail_para_root - the thread root of paragraph pid:
-   "para.PID.TOKEN@domain" (no <>), the same for every recipient; mail
+/* draftmail_para_root - the thread root of paragraph pid (0: the draft
+   as a whole): "para.PID.TOKEN@domain" (no <>), the same for every recipient; mail
    about the paragraph names it in References so that mail clients thread
    each paragraph's discussion. The caller frees. */
 char *draftmail_para_root(struct mailout *mo, const struct st_session *ses, int64_t pid);

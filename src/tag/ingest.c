@@ -740,8 +740,9 @@ static int take_comments(struct ingest *in, const struct st_message *row, const 
 	r->class = CLASS_COMMENT;
 	set_reason(r, "%d comment%s%s", r->ncomments, r->ncomments == 1 ? "" : "s", late ? " (late)" : "");
 	thread_result_free(&tr);
-	/* after the close: kept, marked late, answered once with a note */
-	if (late)
+	/* after the close: kept, marked late, answered once with a note (a
+	   session whose schedule never ran keeps the acknowledgement) */
+	if (late && strcmp(rt->ses.state, "closed") == 0)
 		return relay_late_note(in->st, in->mo, &rt->ses, author, r->comments[0].id, msg->message_id);
 	if (queue_ack(in, &rt->ses, row, msg, author, c, r) < 0)
 		return -1;

@@ -69,3 +69,7 @@ check_PROGRAMS += tests/unit/test-callmail
 tests_unit_test_callmail_SOURCES = tests/unit/test-callmail.c tests/unit/tap.h
 TESTS += tests/unit/test-callmail tests/integration/test-callmail.sh
 EXTRA_DIST += tests/integration/test-callmail.sh tests/data/callmail/counter.ics
+TESTS += tests/integration/test-week.sh
+EXTRA_DIST += tests/integration/test-week.sh tests/data/week/farah-reply-to-relay.eml \
+	tests/data/week/ana-friday-evening.eml tests/data/week/wei-late-1.eml tests/data/week/wei-late-2.eml \
+	tests/data/week/revise-r2.head tests/data/week/revise-confirm.eml

@@ -77,7 +77,7 @@ static int relay_one(struct store *st, struct mailout *mo, const struct st_sessi
 	char *reply_to = listaddr_make(ses->list_addr, what_tag);
 	snprintf(tag, sizeof(tag), "p%d", number);
 	char *para_to = listaddr_make(ses->list_addr, tag);
-	char *root = c->paragraph_id ? draftmail_para_root(mo, ses, c->paragraph_id) : NULL;
+	char *root = draftmail_para_root(mo, ses, c->paragraph_id);
 	char what[24];
 	snprintf(what, sizeof(what), "%lld", (long long)c->id);
 	int ret = 0;
@@ -221,7 +221,7 @@ int relay_late_note(struct store *st, struct mailout *mo, const struct st_sessio
 		/* it stays in the store, listed for the organizers (tagctl
 		   comments); nothing forwards it by mail */
 		tval_set_bool(v, "forwarded", 0);
-		char *root = c.paragraph_id ? draftmail_para_root(mo, ses, c.paragraph_id) : NULL;
+		char *root = draftmail_para_root(mo, ses, c.paragraph_id);
 		const char *refs[1] = { root };
 		struct mailout_msg m;
 		memset(&m, 0, sizeof(m));

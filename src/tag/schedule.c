@@ -20,6 +20,7 @@ struct sess_note {
 	int64_t id;
 	time_t retry_after;     /* after a failure */
 	int warned_no_draft;
+	int warned_stale;
 };
 
 struct schedule {
@@ -367,6 +368,17 @@ static int run_session(struct schedule *s, const struct st_session *ses, time_t 
 		return 0;
 	}
 	int open = strcmp(ses->state, "open") == 0;
+	time_t close_at = 0;
+	for (int i = 0; i < n; i++)
+		if (ev[i].kind == SCHED_CLOSE)
+			close_at = ev[i].at;
+	if (!open && now > close_at + (time_t)SCHEDULE_STALE_DAYS * 86400) {
+		if (!note->warned_stale)
+			log_warn("session %s closed on %s and was never opened: its schedule is not run", ses->slug,
+				 ses->closes);
+		note->warned_stale = 1;
+		n = 0;
+	}
 	for (int i = 0; i < n && ev[i].at <= now; i++) {
 		int r = store_sched_get(s->st, ses->id, ev[i].key, NULL);
 		if (r < 0) {

@@ -22,7 +22,11 @@
    draft: someone who joins gets it, and a revision imported during the
    window (tagctl draft import, or mailed to LIST+revise) goes out at the
    next pass, within a second, marked as revised with the paragraphs that
-   changed; the next digest shows the same changes as a word diff. */
+   changed; the next digest shows the same changes as a word diff.
+
+   A session that is still planned more than SCHEDULE_STALE_DAYS after its
+   close (an old database, a clock far off) is left alone, with a warning:
+   tagd does not mail a whole past week at once. */
 #include "store/store.h"
 #include "tag/session.h"
 #include "tag/settings.h"
@@ -30,6 +34,7 @@
 
 #define SCHEDULE_MAX_DAYS 92          /* review windows longer than this are cut (logged) */
 #define SCHEDULE_RETRY_S 60           /* wait after a failed event before trying again (simulated seconds) */
+#define SCHEDULE_STALE_DAYS 7         /* a planned session found this long after its close is left alone */
 
 enum sched_kind { SCHED_OPEN, SCHED_REMINDER, SCHED_DIGEST, SCHED_CLOSE };
 

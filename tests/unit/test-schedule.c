@@ -374,6 +374,7 @@ static void test_relay(struct world *w)
 	snprintf(purpose, sizeof(purpose), "relay:prof-learning:%lld:wei@x.example.org", (long long)b);
 	char *t = text_of(w, purpose);
 	char *root = draftmail_para_root(w->mo, &w->ses, 0);
+	ok(strncmp(root, "para.0.", 7) == 0, "the draft as a whole has a thread root too: %s", root);
 	free(root);
 	int64_t pid = 0;
 	store_paragraph_id(w->st, w->ses.id, 2, 7, &pid);
@@ -409,6 +410,61 @@ static void test_relay(struct world *w)
 	ok(t && strstr(t, "Late one.") && strstr(t, "closed on Friday 20 July 2018"), "the note quotes it and says when the review closed");
 	free(t);
 	st_participant_free(&ana);
+}
+
+/* a session found long after its week, never opened: left alone */
+static void test_stale(struct world *w)
+{
+	char *text;
+	size_t len;
+	char *path = xasprintf("%s/fixtures/prof-learning.session", shared_dir());
+	if (str_read_file(path, 1 << 20, &text, &len) < 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	struct buf b = BUF_INIT;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (str_starts(p, "slug ="))
+			buf_puts(&b, "slug = old-week");
+		else if (str_starts(p, "list ="))
+			buf_puts(&b, "list = tag-old@tags.example.org");
+		else
+			buf_append(&b, p, n);
+		buf_putc(&b, '\n');
+		p += n + (p[n] ? 1 : 0);
+	}
+	struct session_conf sc;
+	struct buf err = BUF_INIT;
+	struct st_session old;
+	memset(&old, 0, sizeof(old));
+	if (session_conf_parse(&sc, buf_cstr(&b), "old.session", &err) == 0) {
+		struct st_session s;
+		session_conf_to_store(&sc, buf_cstr(&b), &s);
+		store_session_put(w->st, &s, NULL);
+		session_store_free(&s);
+		store_session_get(w->st, "old-week", &old);
+	}
+	session_conf_free(&sc);
+	buf_free(&err);
+	buf_free(&b);
+	free(text);
+	struct draft_import_result ir;
+	const char *e;
+	tag_draft_import(w->st, old.id, "# Old\n\nOne paragraph.\n", 22, &ir, &e);
+	struct schedule *s = schedule_new(w->st, &w->cfg);
+	is_int(run_at(s, "2018-07-28 05:00"), 0, "a planned session a week after its close is left alone");
+	struct st_session now;
+	ok(store_session_get(w->st, "old-week", &now) == 0 && strcmp(now.state, "planned") == 0, "it stays planned");
+	st_session_free(&now);
+	struct st_outbox *list;
+	int n = 0;
+	store_outbox_list(w->st, old.id, NULL, &list, &n);
+	is_int(n, 0, "and nothing is mailed for it");
+	st_outbox_list_free(&list, n);
+	schedule_free(&s);
+	st_session_free(&old);
 }
 
 static void test_trust(void)
@@ -498,6 +554,7 @@ int main(void)
 		}
 		test_week(&w);
 		test_relay(&w);
+		test_stale(&w);
 		st_session_free(&w.ses);
 	}
 	free(path);
