@@ -104,8 +104,64 @@ int clock_valid_tz(const char *tz)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Memos. Each change of TZ makes glibc read the zone file again: a
+   message's processing asks for the same few local times (the session's
+   close, Date headers at one clock second) again and again, so the
+   answers are kept, per thread, a few of each. Zone files are taken not
+   to change while tagd runs. */
+#define TZ_MEMO 8
+#define TZ_MEMO_NAME 64
+
+struct local_memo {             /* clock_local: (tz, t) -> tm */
+	char tz[TZ_MEMO_NAME];
+	time_t t;
+	struct tm tm;
+};
+struct make_memo {              /* clock_make_local: (tz, fields) -> t */
+	char tz[TZ_MEMO_NAME];
+	int f[5];
+	time_t t;
+};
+static _Thread_local struct local_memo local_memo[TZ_MEMO];
+static _Thread_local unsigned local_next;
+static _Thread_local struct make_memo make_memo[TZ_MEMO];
+static _Thread_local unsigned make_next;
+
+/* local_tm - localtime_r under tz, through the memo */
+static int local_tm(time_t t, const char *tz, struct tm *tm_r)
+{
+	size_t n = strlen(tz);
+	if (n < TZ_MEMO_NAME)
+		for (int i = 0; i < TZ_MEMO; i++)
+			if (local_memo[i].tz[0] && local_memo[i].t == t && strcmp(local_memo[i].tz, tz) == 0) {
+				*tm_r = local_memo[i].tm;
+				return 0;
+			}
+	tz_push(tz);
+	struct tm *r = localtime_r(&t, tm_r);
+	tz_pop();
+	if (r == NULL)
+		return -1;
+	if (n > 0 && n < TZ_MEMO_NAME) {
+		struct local_memo *m = &local_memo[local_next++ % TZ_MEMO];
+		memcpy(m->tz, tz, n + 1);
+		m->t = t;
+		m->tm = *tm_r;
+	}
+	return 0;
+}
+
 int clock_make_local(const char *tz, int year, int mon, int day, int hour, int min, time_t *t_r)
 {
+	const int f[5] = { year, mon, day, hour, min };
+	size_t n = strlen(tz);
+	if (n < TZ_MEMO_NAME)
+		for (int i = 0; i < TZ_MEMO; i++)
+			if (make_memo[i].tz[0] && memcmp(make_memo[i].f, f, sizeof(f)) == 0 &&
+			    strcmp(make_memo[i].tz, tz) == 0) {
+				*t_r = make_memo[i].t;
+				return 0;
+			}
 	struct tm tm = { 0 };
 	tm.tm_year = year - 1900;
 	tm.tm_mon = mon - 1;
@@ -119,6 +175,12 @@ int clock_make_local(const char *tz, int year, int mon, int day, int hour, int m
 	if (t == (time_t)-1)
 		return -1;
 	*t_r = t;
+	if (n > 0 && n < TZ_MEMO_NAME) {
+		struct make_memo *m = &make_memo[make_next++ % TZ_MEMO];
+		memcpy(m->tz, tz, n + 1);
+		memcpy(m->f, f, sizeof(f));
+		m->t = t;
+	}
 	return 0;
 }
 
@@ -156,18 +218,14 @@ int clock_parse_local(const char *s, const char *tz, time_t *t_r, const char **e
 
 int clock_local(time_t t, const char *tz, struct tm *tm_r)
 {
-	tz_push(tz);
-	struct tm *r = localtime_r(&t, tm_r);
-	tz_pop();
-	return r ? 0 : -1;
+	return local_tm(t, tz, tm_r);
 }
 
 const char *clock_format(time_t t, const char *tz, const char *fmt, char *out, size_t size)
 {
 	struct tm tm;
-	tz_push(tz);
-	if (localtime_r(&t, &tm) == NULL || strftime(out, size, fmt, &tm) == 0)
+	/* %Z reads tm.tm_zone, which glibc keeps for the process's life */
+	if (local_tm(t, tz, &tm) < 0 || strftime(out, size, fmt, &tm) == 0)
 		out[0] = '\0';
-	tz_pop();
 	return out;
 }

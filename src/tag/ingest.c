@@ -511,12 +511,8 @@ static int queue_ack(struct ingest *in, const struct st_session *ses, const stru
 		     const struct mail_msg *msg, const struct st_participant *author,
 		     const struct index_cache *c, const struct ingest_result *r)
 {
-	struct session_conf sc;
-	int ack = 1;
-	if (session_conf_of(ses, &sc) == 0) {
-		ack = sc.ack;
-		session_conf_free(&sc);
-	}
+	const struct session_conf *sc = mailout_session_conf(in->mo, ses);
+	int ack = sc ? sc->ack : 1;
 	if (!ack || author == NULL || r->ncomments == 0)
 		return 0;
 	struct tval *v = mailout_vars(in->mo, ses, author->name, author->email);

@@ -17,6 +17,9 @@
 struct mailout {
 	struct store *st;
 	const struct tagd_config *cfg;
+	char *conf_source;              /* the session source conf was parsed from */
+	struct session_conf conf;
+	int conf_ok;                    /* 1: conf holds it; 0: it did not parse */
 };
 
 struct mailout *mailout_new(struct store *st, const struct tagd_config *cfg)
@@ -27,10 +30,34 @@ struct mailout *mailout_new(struct store *st, const struct tagd_config *cfg)
 	return mo;
 }
 
+/* conf_drop - forget the kept session settings */
+static void conf_drop(struct mailout *mo)
+{
+	if (mo->conf_ok)
+		session_conf_free(&mo->conf);
+	mo->conf_ok = 0;
+	free(mo->conf_source);
+	mo->conf_source = NULL;
+}
+
 void mailout_free(struct mailout **mo)
 {
+	if (*mo == NULL)
+		return;
+	conf_drop(*mo);
 	free(*mo);
 	*mo = NULL;
+}
+
+const struct session_conf *mailout_session_conf(struct mailout *mo, const struct st_session *ses)
+{
+	const char *src = ses->source ? ses->source : "";
+	if (mo->conf_source == NULL || strcmp(mo->conf_source, src) != 0) {
+		conf_drop(mo);
+		mo->conf_source = xstrdup(src);
+		mo->conf_ok = session_conf_of(ses, &mo->conf) == 0;
+	}
+	return mo->conf_ok ? &mo->conf : NULL;
 }
 
 void mailout_reload(struct mailout *mo, const struct tagd_config *cfg)
@@ -119,11 +146,10 @@ int mailout_queue(struct mailout *mo, const struct mailout_msg *m, int64_t *id_r
 		buf_printf(&purpose, "%s:%s:%s", m->kind, ses->slug, m->to_addr);
 
 	/* the session may carry its own template overrides */
-	struct session_conf sc;
 	const char *override = mo->cfg->templates && *mo->cfg->templates ? mo->cfg->templates : NULL;
-	int have_sc = session_conf_of(ses, &sc) == 0;
-	if (have_sc && sc.templates && *sc.templates)
-		override = sc.templates;
+	const struct session_conf *sc = mailout_session_conf(mo, ses);
+	if (sc && sc->templates && *sc->templates)
+		override = sc->templates;
 	const char *e;
 	if (render_template(override, mo->cfg->template_dir, m->kind, 0, m->vars, &text, &e) < 0 ||
 	    render_template(override, mo->cfg->template_dir, m->kind, 1, m->vars, &html, &e) < 0) {
@@ -242,8 +268,6 @@ int mailout_queue(struct mailout *mo, const struct mailout_msg *m, int64_t *id_r
 out:
 	if (ret < 0)
 		*error_r = err;
-	if (have_sc)
-		session_conf_free(&sc);
 	free(verp);
 	free(reply_to);
 	free(list_id);

@@ -17,6 +17,7 @@
 #include "mail/compose.h"
 #include "store/store.h"
 #include "tag/render.h"
+#include "tag/session.h"
 #include "tag/settings.h"
 
 struct mailout;
@@ -25,6 +26,11 @@ struct mailout *mailout_new(struct store *st, const struct tagd_config *cfg);
 void mailout_free(struct mailout **mo);
 /* mailout_reload - after SIGHUP: the new config, and templates read again */
 void mailout_reload(struct mailout *mo, const struct tagd_config *cfg);
+/* mailout_session_conf - ses's settings parsed from its source, kept by mo
+   until mo meets another source (every mail of a session asks for them);
+   NULL when the source does not parse. Valid until the next call or
+   mailout_free. */
+const struct session_conf *mailout_session_conf(struct mailout *mo, const struct st_session *ses);
 
 /* mailout_vars - a value tree with the [common] variables (templates/README)
    for this session and recipient; the caller adds the template's own and
