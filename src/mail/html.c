@@ -547,15 +547,44 @@ static void walk(struct conv *c, const xmlNode *first)
 	}
 }
 
+/* find_ci - ASCII case-insensitive search for a lowercase needle */
+static const char *find_ci(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (const char *p = hay; n >= k && (p = memchr(p, '<', n - k + 1)) != NULL; p++) {
+		size_t off = (size_t)(p - hay);
+		if (off + k > n)
+			break;
+		if (strncasecmp(p, needle, k) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 int html_to_text(const char *html, size_t len, struct buf *out)
 {
 	xmlInitParser();
-	if (len > INT_MAX)
+	if (len > INT_MAX - 16)
 		return -1;
-	htmlDocPtr doc = htmlReadMemory(len ? html : " ", len ? (int)len : 1, NULL, "UTF-8",
+	/* without an explicit <body>, libxml2 wraps text that sits directly
+	   in the body in an implied <p> (and a blank line would appear):
+	   give it the body tag */
+	char *fixed = NULL;
+	if (find_ci(html, len, "<body") == NULL) {
+		const char *head = find_ci(html, len, "</head>");
+		size_t at = head ? (size_t)(head - html) + 7 : 0;
+		fixed = xmalloc(len + 7);
+		memcpy(fixed, html, at);
+		memcpy(fixed + at, "<body>", 6);
+		memcpy(fixed + at + 6, html + at, len - at);
+		html = fixed;
+		len += 6;
+	}
+	htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
 					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 					HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 					HTML_PARSE_IGNORE_ENC | HTML_PARSE_NODEFDTD);
+	free(fixed);
 	if (doc == NULL)
 		return -1;
 	struct conv c;

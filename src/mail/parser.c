@@ -364,8 +364,9 @@ static uint32_t le32(const unsigned char *x)
 	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
 }
 
-/* fault - test-only misbehaviour on a marker line; 1 if a reply was sent
-   instead of parsing, 0 to go on, -1 on a write error */
+/* fault - test-only misbehaviour on a marker line: 1 when a malformed
+   reply was sent instead of parsing, 2 to crash, 3 to hang, 0 to parse as
+   usual, -1 on a write error */
 static int fault(int fd, const char *raw, size_t n)
 {
 	static const char mark[] = "X-Tagd-Test-Fault: ";
@@ -374,14 +375,13 @@ static int fault(int fd, const char *raw, size_t n)
 		return 0;
 	f += sizeof(mark) - 1;
 	size_t left = n - (size_t)(f - raw);
+	if (left >= 5 && memcmp(f, "crash", 5) == 0)
+		return 2;
+	if (left >= 4 && memcmp(f, "hang", 4) == 0)
+		return 3;
 	struct buf out;
 	buf_init(&out, 0);
 	put_u32(&out, REP_MAGIC);
-	if (left >= 5 && memcmp(f, "crash", 5) == 0)
-		abort();
-	if (left >= 4 && memcmp(f, "hang", 4) == 0)
-		for (;;)
-			pause();
 	if (left >= 7 && memcmp(f, "garbage", 7) == 0) {
 		put_u64(&out, 16);
 		buf_append(&out, "\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7fjunk", 16);
@@ -420,12 +420,16 @@ static void __attribute__((noreturn)) child_main(int fd, const struct mail_limit
 		raw[n] = '\0';
 		if (faults) {
 			int fr = fault(fd, raw, (size_t)n);
+			if (fr != 0)
+				free(raw);
 			if (fr < 0)
 				_exit(0);
-			if (fr > 0) {
-				free(raw);
+			if (fr == 2)
+				abort();
+			while (fr == 3)
+				pause();
+			if (fr == 1)
 				continue;
-			}
 		}
 		struct mail_msg *m = NULL;
 		const char *error = NULL;

@@ -247,6 +247,69 @@ static void test_envelope(void)
 	}
 }
 
+/* HTML bodies (text/html only) and the text each must give */
+static const struct {
+	const char *what, *html, *text;
+} html_cases[] = {
+	{ "Yahoo quoted div", "<div>My reply</div><div id=\"y1yahoo_quoted_1\" class=\"y1yahoo_quoted\">"
+	  "<div>On Monday, X wrote:</div><div>quoted text</div></div>",
+	  "My reply\n> On Monday, X wrote:\n> quoted text\n" },
+	{ "Outlook border-top header block",
+	  "<div class=\"WordSection1\"><p class=\"MsoNormal\">Reply text<o:p></o:p></p><div><div "
+	  "style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0in 0in 0in\"><p "
+	  "class=\"MsoNormal\"><b>From:</b> TAG<br><b>Sent:</b> Monday</p></div></div>"
+	  "<p class=\"MsoNormal\">Original text</p></div>",
+	  "Reply text\n> From: TAG\n> Sent: Monday\n> Original text\n" },
+	{ "hr#stopSpelling", "Reply<br><hr id=\"stopSpelling\">Date: Mon<br>Old text",
+	  "Reply\n> Date: Mon\n> Old text\n" },
+	{ "Windows Mail hr then From:", "<div>Reply</div><hr><div><b>From:</b> x</div><div>Old</div>",
+	  "Reply\n> From: x\n> Old\n" },
+	{ "a plain hr quotes nothing", "<div>a</div><hr><div>b</div>", "a\nb\n" },
+	{ "appendonsend, hr and divRplyFwdMsg are one level",
+	  "<div>Reply</div><div id=\"appendonsend\"></div><hr style=\"display:inline-block\">"
+	  "<div id=\"divRplyFwdMsg\"><b>From:</b> x</div><div>Old</div>",
+	  "Reply\n> From: x\n> Old\n" },
+	{ "entities and links",
+	  "<p>a&nbsp;b &lt;tag&gt; &eacute; <a href=\"mailto:x@y.org\">x@y.org</a> "
+	  "<a href=\"https://e.org/\">site</a> <a href=\"#top\">top</a></p>",
+	  "a b <tag> é x@y.org site <https://e.org/> top\n" },
+	{ "nested lists", "<ol><li>one<ul><li>sub</li></ul></li><li>two</li></ol>",
+	  "- one\n  - sub\n- two\n" },
+	{ "head, style, script dropped; blanks collapsed",
+	  "<head><title>T</title><style>x</style></head><body>  lots   of\n\n space "
+	  "<script>bad()</script></body>", "lots of space\n" },
+	{ "pre keeps its layout", "<pre>line 1\n  indented</pre>after", "line 1\n  indented\nafter\n" },
+	{ "nested blockquotes", "<blockquote>outer<blockquote>inner</blockquote>back</blockquote>after",
+	  "> outer\n> > inner\n> back\nafter\n" },
+	{ "gmail_quote without blockquote (a forward)",
+	  "<div>fwd note</div><div class=\"gmail_quote\"><div class=\"gmail_attr\">---------- "
+	  "Forwarded message ---------<br>From: X</div><div>forwarded body</div></div>",
+	  "fwd note\n---------- Forwarded message ---------\nFrom: X\n> forwarded body\n" },
+	{ "display:none dropped", "<div style=\"display: none\">hidden</div><div>shown</div>", "shown\n" },
+	{ "table cells and rows", "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+	  "a b\nc\n" },
+	{ "paragraphs get a blank line", "<p>one</p><p>two</p>", "one\n\ntwo\n" },
+};
+
+static void test_html(void)
+{
+	for (size_t i = 0; i < sizeof(html_cases) / sizeof(*html_cases); i++) {
+		struct buf b;
+		buf_init(&b, 0);
+		buf_printf(&b, "From: a@example.org\nContent-Type: text/html; charset=utf-8\n\n%s",
+			   html_cases[i].html);
+		struct mail_msg *m = NULL;
+		const char *err;
+		if (is_int(mail_parse(b.data, b.len, NULL, &m, &err), 0, "html %s: parses",
+			   html_cases[i].what)) {
+			is_str(m->text, html_cases[i].text, "html %s: text", html_cases[i].what);
+			is_int(m->text_from_html, 1, "html %s: text_from_html", html_cases[i].what);
+			mail_msg_free(&m);
+		}
+		buf_free(&b);
+	}
+}
+
 /* gen_parse - mail_parse of a built message */
 static int gen_parse(const struct buf *b, const struct mail_limits *lim, struct mail_msg **m,
 		     const char **err)
@@ -647,6 +710,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
 		check_case(&cases[i]);
 	test_envelope();
+	test_html();
 	test_limits();
 	test_isolated();
 	mail_cleanup();
