@@ -1,5 +1,6 @@
 /* tagctl - the organizers' and administrators' command line for tagd */
 #include "config.h"
+#include "tag/call.h"
 #include "tag/ctl.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -100,6 +101,14 @@ int main(int argc, char **argv)
 	}
 	buf_free(&err);
 	c.db_path = db ? xstrdup(db) : tagd_config_path(&c.cfg, c.cfg.database);
+	/* libical (RSVPs met by inject, tagctl call) is set up once, here */
+	const char *cerr;
+	if (call_init(&cerr) < 0) {
+		fprintf(stderr, "tagctl: calendar support: %s\n", cerr);
+		free(c.db_path);
+		tagd_config_free(&c.cfg);
+		return CTL_FAIL;
+	}
 	const char *name = argv[optind];
 	int rc = -1;
 	for (const struct ctl_command *cmd = ctl_commands; cmd->name; cmd++) {
@@ -116,5 +125,6 @@ int main(int argc, char **argv)
 	store_close(&c.st);
 	free(c.db_path);
 	tagd_config_free(&c.cfg);
+	call_shutdown();
 	return rc;
 }

@@ -389,17 +389,11 @@ int ctl_cmd_call(struct ctl *c, int argc, char **argv)
 		}
 		skip = 2;
 	}
-	const char *err;
-	if (call_init(&err) < 0) {
-		fprintf(stderr, "tagctl: %s\n", err);
-		return CTL_FAIL;
-	}
 	struct st_session s;
 	int rc = CTL_FAIL;
 	if (ctl_session(c, argv[0], &s) == 0) {
 		rc = run(c, &s, argc - skip, argv + skip);
 		st_session_free(&s);
 	}
-	call_shutdown();
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* daemon.c - tagd's main loop, its sources and its signals */
 #include "config.h"
 #include "tag/daemon.h"
+#include "tag/call.h"
 #include "tag/ingest.h"
 #include "tag/mailbox.h"
 #include "tag/schedule.h"
@@ -682,6 +683,13 @@ int daemon_run(const struct daemon_opts *o)
 	int rc = 1;
 	if (smtp_global_init() < 0)
 		return 1;
+	/* libical: set up once, on this thread, before any other starts */
+	const char *cerr;
+	if (call_init(&cerr) < 0) {
+		log_error("calendar support: %s", cerr);
+		smtp_global_cleanup();
+		return 1;
+	}
 	d.db_path = o->db_path ? xstrdup(o->db_path) : tagd_config_path(&d.cfg, d.cfg.database);
 	if (pipe(wake_pipe) < 0)
 		log_fatal_errno("pipe");
@@ -792,5 +800,6 @@ out:
 	close(wake_pipe[1]);
 	wake_pipe[0] = wake_pipe[1] = -1;
 	smtp_global_cleanup();
+	call_shutdown();
 	return rc;
 }
