@@ -12,8 +12,9 @@
 static const char usage_text[] = "SLUG [--json]";
 static const char help_text[] =
 	"\nThe session's calendar in its time zone: the open (the draft goes out), the\n"
-	"digest hour of each day, the last digest and the close, each with when tagd\n"
-	"did it and what it did (tagd does them; this only shows them).\n";
+	"launch call's reminder, the digest hour of each day, the last digest and the\n"
+	"close, each with when tagd did it and what it did (tagd does them; this only\n"
+	"shows them).\n";
 
 int ctl_cmd_schedule(struct ctl *c, int argc, char **argv)
 {
@@ -31,7 +32,8 @@ int ctl_cmd_schedule(struct ctl *c, int argc, char **argv)
 	struct st_sched *done = NULL;
 	int n = 0, ndone = 0, rc = CTL_OK;
 	const char *err;
-	if (schedule_calendar(&s, have_sc ? &sc : NULL, 0, &ev, &n, &err) < 0) {
+	if (schedule_calendar(&s, schedule_call_start(c->st, &s, have_sc ? &sc : NULL), have_sc ? sc.call_reminder_at : 480,
+			      &ev, &n, &err) < 0) {
 		fprintf(stderr, "tagctl: %s: %s\n", s.slug, err);
 		rc = CTL_FAIL;
 		goto out;
@@ -74,8 +76,7 @@ int ctl_cmd_schedule(struct ctl *c, int argc, char **argv)
 			json_kstr(&j, "result", d ? d->result : NULL);
 			json_obj_end(&j);
 		} else {
-			buf_printf(&out, "  %-22s %-26s %s%s%s\n", ev[i].key, at, d ? "done " : "due",
-				   d ? when : "", d && d->result ? "" : "");
+			buf_printf(&out, "  %-22s %-26s %s%s\n", ev[i].key, at, d ? "done " : "due", d ? when : "");
 			if (d && d->result)
 				buf_printf(&out, "  %-22s %s\n", "", d->result);
 		}

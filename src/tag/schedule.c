@@ -3,6 +3,7 @@
 #include "tag/schedule.h"
 #include "tag/digest.h"
 #include "tag/draftmail.h"
+#include "tag/callmail.h"
 #include "tag/mailout.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -68,7 +69,7 @@ static void add_event(struct sched_event **ev, int *n, enum sched_kind kind, tim
 		snprintf(e->key, sizeof(e->key), "digest:%s", e->day);
 }
 
-int schedule_calendar(const struct st_session *ses, const struct session_conf *sc, int with_reminder,
+int schedule_calendar(const struct st_session *ses, time_t call_start, int reminder_at,
 		      struct sched_event **ev_r, int *n_r, const char **error_r)
 {
 	*ev_r = NULL;
@@ -100,24 +101,42 @@ int schedule_calendar(const struct st_session *ses, const struct session_conf *s
 	}
 	add_event(&ev, &n, SCHED_DIGEST, closes_end, ses->timezone, NULL, 1);
 	add_event(&ev, &n, SCHED_CLOSE, closes_end, ses->timezone, "close", 0);
-	if (with_reminder && sc && sc->call_start && *sc->call_start) {
-		time_t start, at;
-		const char *e;
-		if (clock_parse_local(sc->call_start, ses->timezone, &start, &e) == 0 &&
-		    sscanf(sc->call_start, "%d-%d-%d", &cy, &cm, &cd) == 3 &&
-		    clock_make_local(ses->timezone, cy, cm, cd, sc->call_reminder_at / 60, sc->call_reminder_at % 60,
-				     &at) == 0) {
+	struct tm tm;
+	if (call_start > 0 && clock_local(call_start, ses->timezone, &tm) == 0) {
+		time_t at;
+		int ry = tm.tm_year + 1900, rm = tm.tm_mon + 1, rd = tm.tm_mday;
+		if (clock_make_local(ses->timezone, ry, rm, rd, reminder_at / 60, reminder_at % 60, &at) == 0) {
 			/* a reminder hour after the call's start: the day before */
-			if (at >= start)
-				clock_make_local(ses->timezone, cy, cm, cd - 1, sc->call_reminder_at / 60,
-						 sc->call_reminder_at % 60, &at);
-			add_event(&ev, &n, SCHED_REMINDER, at, ses->timezone, "reminder", 0);
+			if (at >= call_start)
+				clock_make_local(ses->timezone, ry, rm, rd - 1, reminder_at / 60, reminder_at % 60, &at);
+			char key[32], day[11];
+			clock_format(call_start, ses->timezone, "%Y-%m-%d", day, sizeof(day));
+			snprintf(key, sizeof(key), "reminder:%s", day);
+			add_event(&ev, &n, SCHED_REMINDER, at, ses->timezone, key, 0);
 		}
 	}
 	qsort(ev, (size_t)n, sizeof(*ev), ev_cmp);
 	*ev_r = ev;
 	*n_r = n;
 	return 0;
+}
+
+time_t schedule_call_start(struct store *st, const struct st_session *ses, const struct session_conf *sc)
+{
+	struct st_call call;
+	time_t start = 0;
+	int r = store_call_get(st, ses->id, &call);
+	if (r == 0) {
+		if (strcmp(call.status, "cancelled") != 0)
+			start = call.start;
+		st_call_free(&call);
+		return start;
+	}
+	const char *e;
+	if (r == 1 && sc && sc->call_start && *sc->call_start &&
+	    clock_parse_local(sc->call_start, ses->timezone, &start, &e) < 0)
+		start = 0;
+	return start;
 }
 
 /* ---- running it ---- */
@@ -311,8 +330,13 @@ static int run_event(struct schedule *s, const struct st_session *ses, const str
 		break;
 	case SCHED_REMINDER:
 	default:
-		snprintf(result, sizeof(result), "no reminder mail in this build");
-		r = EV_DONE;
+		r = callmail_reminder(s->mo, s->st, ses, &err);
+		if (r >= 0) {
+			snprintf(result, sizeof(result), r == 0 ? "call reminder queued" : "no call to remind of");
+			r = EV_DONE;
+		} else {
+			r = EV_FAIL;
+		}
 		break;
 	}
 	if (r == EV_DONE && store_sched_mark(s->st, ses->id, ev->key, ev->at, clock_now(), result) < 0) {
@@ -361,7 +385,7 @@ static int run_session(struct schedule *s, const struct st_session *ses, time_t 
 	struct sched_event *ev = NULL;
 	int n = 0, done = 0, failed = 0;
 	const char *err;
-	if (schedule_calendar(ses, &sc, 0, &ev, &n, &err) < 0) {
+	if (schedule_calendar(ses, schedule_call_start(s->st, ses, &sc), sc.call_reminder_at, &ev, &n, &err) < 0) {
 		log_warn("session %s: %s", ses->slug, err);
 		note->retry_after = now + SCHEDULE_RETRY_S;
 		session_conf_free(&sc);

@@ -5,8 +5,10 @@
      open        the first day (opens) at 00:00: the session goes from
                  planned to open and the draft is mailed to every active
                  participant (it waits while the session has no draft)
-     reminder    the launch call's reminder mail, on the call's day at
-                 [call] reminder_at (only when the session has a call)
+     reminder:DAY the launch call's reminder mail (callmail_reminder), on
+                 the call's day at [call] reminder_at, or the day before
+                 when the call starts earlier than that (only when the
+                 session has a call that is not cancelled)
      digest:DAY  each day of the window at digest_at: the daily digest
      digest:DAY  the day after the last one, at the close: the last digest
                  (what came after the last digest hour)
@@ -41,17 +43,23 @@ enum sched_kind { SCHED_OPEN, SCHED_REMINDER, SCHED_DIGEST, SCHED_CLOSE };
 struct sched_event {
 	enum sched_kind kind;
 	time_t at;
-	char key[32];           /* "open", "reminder", "digest:2018-07-16", "close" */
+	char key[32];           /* "open", "reminder:2018-07-16", "digest:2018-07-16", "close" */
 	char day[11];           /* the session-local day it falls on */
 	int final;              /* the last digest, at the close */
 };
 
 /* schedule_calendar - the session's events in order (at, then kind).
-   with_reminder: include the call reminder when the session has a call.
+   call_start: when the launch call starts (0: no call, no reminder);
+   reminder_at: the reminder's local time on the call's day, in minutes.
    0, or -1 with *error_r for dates or a zone that cannot be read. The
    caller frees *ev_r. */
-int schedule_calendar(const struct st_session *ses, const struct session_conf *sc, int with_reminder,
+int schedule_calendar(const struct st_session *ses, time_t call_start, int reminder_at,
 		      struct sched_event **ev_r, int *n_r, const char **error_r);
+
+/* schedule_call_start - the launch call's start for the calendar: the
+   stored call (callmail keeps it, moved or not; 0 when cancelled), else
+   the session file's [call] start; 0 when there is none */
+time_t schedule_call_start(struct store *st, const struct st_session *ses, const struct session_conf *sc);
 
 /* schedule_kind_name - "open", "reminder", "digest", "close" */
 const char *schedule_kind_name(enum sched_kind k);

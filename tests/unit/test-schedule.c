@@ -5,6 +5,7 @@
    nothing twice across "restarts" (a new schedule on the same store) */
 #include "config.h"
 #include "tap.h"
+#include "tag/callmail.h"
 #include "tag/digest.h"
 #include "tag/draft.h"
 #include "tag/draftmail.h"
@@ -62,14 +63,10 @@ static void test_calendar(void)
 	ses.opens = "2018-07-16";
 	ses.closes = "2018-07-20";
 	ses.digest_at = 17 * 60;
-	struct session_conf sc;
-	memset(&sc, 0, sizeof(sc));
-	sc.call_start = "2018-07-16 12:00";
-	sc.call_reminder_at = 8 * 60;
 	struct sched_event *ev;
 	int n;
 	const char *err;
-	if (!ok(schedule_calendar(&ses, &sc, 0, &ev, &n, &err) == 0, "the fixture week's calendar"))
+	if (!ok(schedule_calendar(&ses, 0, 8 * 60, &ev, &n, &err) == 0, "the fixture week's calendar"))
 		return;
 	static const struct {
 		const char *key;
@@ -94,19 +91,22 @@ static void test_calendar(void)
 		   ev[i].key, at);
 	}
 	free(ev);
-	ok(schedule_calendar(&ses, &sc, 1, &ev, &n, &err) == 0 && n == 9 && ev[1].kind == SCHED_REMINDER &&
-	   ev[1].at == utc("2018-07-16 12:00"), "with a call: its reminder at 08:00 EDT on the call's day");
+	ok(schedule_calendar(&ses, utc("2018-07-16 16:00"), 8 * 60, &ev, &n, &err) == 0 && n == 9 &&
+	   ev[1].kind == SCHED_REMINDER && ev[1].at == utc("2018-07-16 12:00") &&
+	   strcmp(ev[1].key, "reminder:2018-07-16") == 0,
+	   "with a call at 12:00 EDT: its reminder at 08:00 EDT on the call's day");
 	free(ev);
-	sc.call_start = "2018-07-17 07:30";
-	ok(schedule_calendar(&ses, &sc, 1, &ev, &n, &err) == 0 && n == 9 && ev[1].kind == SCHED_REMINDER &&
-	   ev[1].at == utc("2018-07-16 12:00"), "a call before the reminder hour: the reminder is the day before");
+	ok(schedule_calendar(&ses, utc("2018-07-17 11:30"), 8 * 60, &ev, &n, &err) == 0 && n == 9 &&
+	   ev[1].kind == SCHED_REMINDER && ev[1].at == utc("2018-07-16 12:00") &&
+	   strcmp(ev[1].key, "reminder:2018-07-17") == 0,
+	   "a call at 07:30, before the reminder hour: the reminder is the day before");
 	free(ev);
 
 	/* across the end of summer time: still 17:00 on the wall clock */
 	ses.timezone = "Europe/Berlin";
 	ses.opens = "2018-10-27";
 	ses.closes = "2018-10-29";
-	ok(schedule_calendar(&ses, NULL, 0, &ev, &n, &err) == 0 && n == 6, "a Berlin session over the DST change");
+	ok(schedule_calendar(&ses, 0, 480, &ev, &n, &err) == 0 && n == 6, "a Berlin session over the DST change");
 	if (n == 6) {
 		is_int(ev[1].at, utc("2018-10-27 15:00"), "Saturday 17:00 CEST");
 		is_int(ev[2].at, utc("2018-10-28 16:00"), "Sunday 17:00 CET");
@@ -114,10 +114,10 @@ static void test_calendar(void)
 	}
 	free(ev);
 	ses.closes = "2018-10-20";
-	ok(schedule_calendar(&ses, NULL, 0, &ev, &n, &err) < 0, "a window that ends before it begins is refused");
+	ok(schedule_calendar(&ses, 0, 480, &ev, &n, &err) < 0, "a window that ends before it begins is refused");
 	ses.timezone = "Mars/Olympus";
 	ses.closes = "2018-10-29";
-	ok(schedule_calendar(&ses, NULL, 0, &ev, &n, &err) < 0, "an unknown zone is refused: %s", err);
+	ok(schedule_calendar(&ses, 0, 480, &ev, &n, &err) < 0, "an unknown zone is refused: %s", err);
 }
 
 /* ---- the schedule against a store ---- */
@@ -273,6 +273,13 @@ static void test_week(struct world *w)
 	is_int(run_at(s, "2018-07-16 04:12"), 0, "running again does nothing");
 	is_int(count(w, NULL, NULL), 4, "no mail twice");
 
+	/* the launch call: invitations (callmail), then its reminder at 08:00 EDT */
+	int invited = 0;
+	ok(callmail_invite_all(w->mo, w->st, &w->ses, &invited, &err) == 0 && invited == 4, "the call's invitations");
+	is_int(run_at(s, "2018-07-16 12:00"), 1, "Monday 08:00 EDT: the call's reminder");
+	is_int(count(w, "call-reminder", NULL), 4, "to each invited participant");
+	is_int(run_at(s, "2018-07-16 12:30"), 0, "once");
+
 	/* Monday's comments; one arrives after the digest hour */
 	int64_t c1 = add_comment(w, w->ana, "ana@x.example.org", 7, "Video clips of goal-setting would help.",
 				 "2018-07-16 15:00", 0);
@@ -294,7 +301,7 @@ static void test_week(struct world *w)
 	schedule_free(&s);
 	s = schedule_new(w->st, &w->cfg);
 	is_int(run_at(s, "2018-07-16 21:30"), 0, "after a restart nothing is done again");
-	is_int(count(w, NULL, NULL), 6, "and nothing is queued twice");
+	is_int(count(w, NULL, NULL), 6 + 8, "and nothing is queued twice");
 
 	/* a message taken just before 17:00 but processed after the digest */
 	add_comment(w, w->dmitri, "dmitri@x.example.org", 13, "Cap coaches at ten teachers.", "2018-07-16 20:59", 0);
@@ -353,7 +360,7 @@ static void test_week(struct world *w)
 	is_int(count(w, NULL, NULL), before, "nothing more is queued");
 	struct st_sched *done;
 	int nd;
-	ok(store_sched_list(w->st, w->ses.id, &done, &nd) == 0 && nd == 8, "eight events recorded as done");
+	ok(store_sched_list(w->st, w->ses.id, &done, &nd) == 0 && nd == 9, "nine events recorded as done");
 	for (int i = 0; i < nd; i++)
 		diag("%s: %s", done[i].event, done[i].result ? done[i].result : "");
 	st_sched_list_free(&done, nd);
