@@ -33,6 +33,10 @@ const struct ctl_command ctl_commands[] = {
 	{ "reject", "SLUG EMAIL [--reason TEXT]", "decline a pending sign-up (decline mail)", ctl_cmd_reject },
 	{ "call", "SLUG [show] | invite | reschedule --start \"YYYY-MM-DD HH:MM\" | cancel | rsvps [--json] | ics [--method M]",
 	  "the launch call: invitations, a new time, cancel, answers, its iCalendar object", ctl_cmd_call },
+	{ "export", "SLUG [--format md|html|csv|json] [--revision N] [-o FILE]",
+	  "the draft with every comment under its paragraph, and a heat map", ctl_cmd_export },
+	{ "final", "SLUG PAPER.md [--attach FILE]... [--extra-list FILE.csv] [--json]",
+	  "mail the final paper: thanks, and what became of each person's comments", ctl_cmd_final },
 	{ NULL, NULL, NULL, NULL }
 };
 

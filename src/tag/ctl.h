@@ -62,5 +62,7 @@ int ctl_cmd_pending(struct ctl *c, int argc, char **argv);
 int ctl_cmd_approve(struct ctl *c, int argc, char **argv);
 int ctl_cmd_reject(struct ctl *c, int argc, char **argv);
 int ctl_cmd_call(struct ctl *c, int argc, char **argv);
+int ctl_cmd_export(struct ctl *c, int argc, char **argv);
+int ctl_cmd_final(struct ctl *c, int argc, char **argv);
 
 #endif
