@@ -58,7 +58,9 @@ dist_weektemplates_DATA = templates/revise.html templates/revise.txt
 check_PROGRAMS += tests/unit/test-schedule
 tests_unit_test_schedule_SOURCES = tests/unit/test-schedule.c tests/unit/tap.h
 TESTS += tests/unit/test-schedule
-EXTRA_DIST += examples/prof-learning-draft-r2.md
+EXTRA_DIST += examples/prof-learning-draft-r2.md examples/demo-replies/contacts.csv \
+	examples/demo-replies/revise-r2.head examples/demo-replies/friday-evening.eml \
+	examples/demo-replies/late-comment.eml
 
 TESTS += tests/integration/test-docs.sh tests/integration/test-signals.sh
 EXTRA_DIST += tests/integration/test-docs.sh tests/integration/test-signals.sh
