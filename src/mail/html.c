@@ -487,6 +487,33 @@ static void leave(struct conv *c, struct entry *e)
 		want_nl(c, 1);
 }
 
+/* original_message_line - "-----Original Message-----" (Outlook) or
+   "-------- Original message --------" (Android, Samsung) alone in a text
+   node: what follows is the quoted message */
+static int original_message_line(const char *t)
+{
+	while (is_ws((unsigned char)*t))
+		t++;
+	int dashes = 0;
+	while (*t == '-')
+		t++, dashes++;
+	if (dashes < 4)
+		return 0;
+	while (*t == ' ')
+		t++;
+	if (strncasecmp(t, "Original Message", 16) != 0)
+		return 0;
+	t += 16;
+	while (*t == ' ')
+		t++;
+	int tail = 0;
+	while (*t == '-')
+		t++, tail++;
+	while (is_ws((unsigned char)*t))
+		t++;
+	return tail >= 4 && *t == '\0';
+}
+
 /* push - stack an entry, growing the array */
 static struct entry *push(struct conv *c)
 {
@@ -520,6 +547,8 @@ static void walk(struct conv *c, const xmlNode *first)
 				descended = 1;
 			}
 		} else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+			if (original_message_line((const char *)n->content))
+				mark_rest(c);
 			int q = cur_q(c);
 			if (c->nstack && (c->stack[c->nstack - 1].flags & E_CHILDQ) &&
 			    c->stack[c->nstack - 1].node == n->parent)
@@ -551,10 +580,13 @@ static void walk(struct conv *c, const xmlNode *first)
 static const char *find_ci(const char *hay, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
-	for (const char *p = hay; n >= k && (p = memchr(p, '<', n - k + 1)) != NULL; p++) {
-		size_t off = (size_t)(p - hay);
-		if (off + k > n)
-			break;
+	if (n < k)
+		return NULL;
+	const char *last = hay + (n - k);
+	for (const char *p = hay; p <= last; p++) {
+		p = memchr(p, '<', (size_t)(last - p) + 1);
+		if (p == NULL)
+			return NULL;
 		if (strncasecmp(p, needle, k) == 0)
 			return p;
 	}

@@ -6,7 +6,8 @@
    Gmail's blockquote.gmail_quote, any other), div.gmail_quote, Yahoo's
    div.yahoo_quoted, and Outlook's markers after which the rest of the body
    is the quoted message (div#divRplyFwdMsg, div#appendonsend, the
-   border-top header div, hr#stopSpelling, an hr followed by "From:").
+   border-top header div, hr#stopSpelling, an hr followed by "From:", an
+   "-----Original Message-----" line on its own).
    Quoted lines are prefixed "> " per level ("> > " nested). */
 #include <stddef.h>
 #include "lib/buf.h"

@@ -288,6 +288,10 @@ static const struct {
 	{ "display:none dropped", "<div style=\"display: none\">hidden</div><div>shown</div>", "shown\n" },
 	{ "table cells and rows", "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
 	  "a b\nc\n" },
+	{ "Android original-message line",
+	  "<div>Reply</div><div><!-- originalMessage --><div>-------- Original message --------</div>"
+	  "<div>From: TAG</div></div><div>Old</div>",
+	  "Reply\n> -------- Original message --------\n> From: TAG\n> Old\n" },
 	{ "paragraphs get a blank line", "<p>one</p><p>two</p>", "one\n\ntwo\n" },
 };
 
