@@ -91,7 +91,15 @@ struct mail_msg {
 /* mail_parse - parse raw (len bytes; need not be NUL-terminated) into a
    view. 0 on success (possibly with msg->problems); -1 when the message
    cannot be read at all or passes a limit, with *error_r saying which.
-   Never crashes on the inputs listed in DEPENDENCIES.md §2. */
+   Never crashes on the inputs listed in DEPENDENCIES.md §2.
+   Limits (lim NULL: mail_limits_default): over max_size, a line over
+   max_line, or more than max_headers fields in the top-level block (in
+   nested blocks too when the structure had to be followed) give -1; an
+   entity nested beyond max_depth is kept whole as an attachment
+   (application/octet-stream) and the parts past max_parts are dropped,
+   both counted in problems. Error strings are static.
+   Installs libetpan's extended_charconv hook (process-wide) so libetpan's
+   own conversions go through our converters. Thread-safe. */
 int mail_parse(const char *raw, size_t len, const struct mail_limits *lim,
 	       struct mail_msg **msg_r, const char **error_r);
 void mail_msg_free(struct mail_msg **msg);
@@ -108,7 +116,11 @@ const char *mail_header_next(const struct mail_msg *m, const char *name, int *i)
 /* An isolated parser: a child process that parses, and is restarted when it
    dies. mail_parser_parse() gives the same result as mail_parse(), or -1
    with *error_r "parser crashed: ..." / "parser timed out" when the child
-   died or hung on this message. */
+   died or hung on this message. *error_r stays valid until the next call
+   on p. mail_parser_new forks at once (do it before starting threads):
+   NULL if no child can be started; timeout_ms <= 0 means 10 s. One parser
+   serves one thread. The child reads TAGD_MAIL_PARSER_FAULTS (tests only:
+   fault injection, see parser.c) when it starts. */
 struct mail_parser;
 struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_ms);
 int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
