@@ -1,6 +1,7 @@
 /* signup.c - sign-up by mail, commands, organizers' decisions, one-click unsubscribe */
 #include "config.h"
 #include "tag/signup.h"
+#include "tag/callmail.h"
 #include "tag/draftmail.h"
 #include "tag/session.h"
 #include "tag/token.h"
@@ -936,11 +937,14 @@ int signup_admit(struct store *st, struct mailout *mo, const struct st_session *
 	a.automatic = in_reply_to != NULL;
 	int r = send_mail(mo, ses, &a, error_r);
 	tval_free(&v);
-	if (r == 0)
-		log_info("%s is an active participant: welcome queued", p->email);
-	/* XXX the launch call's invitation for a newcomer is the call
-	   module's (callmail_invite_one): see the report of the sign-up work */
-	return r;
+	if (r < 0)
+		return -1;
+	/* then the launch call's invitation, unless no call is planned or it is over */
+	int c = callmail_invite_one(mo, st, ses, p, error_r);
+	if (c < 0)
+		return -1;
+	log_info("%s is an active participant: welcome%s queued", p->email, c == 0 ? " and call invitation" : "");
+	return 0;
 }
 
 static int decision_target(struct store *st, const struct st_session *ses, const char *email,

@@ -98,8 +98,10 @@ enum signup_token_result signup_token_check(struct store *st, int64_t session_id
 
 /* ---- decisions ---- */
 
-/* signup_admit - p has just become active: queue the welcome (with the
-   launch call's invitation where the call module offers one). occasion
+/* signup_admit - p has just become active: queue the draft when the week
+   is open (draftmail_send: it comes just before the welcome), the welcome,
+   and the launch call's invitation (callmail_invite_one: nothing when no
+   call is planned or it is over). occasion
    makes the mail's purpose key unique ("m42": confirmed by message 42,
    "approved"); in_reply_to may be NULL. 0, or -1 with *error_r. */
 int signup_admit(struct store *st, struct mailout *mo, const struct st_session *ses,

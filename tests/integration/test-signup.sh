@@ -121,6 +121,20 @@ pjson() { # pjson SLUG EMAIL FIELD - a participant's field, or "none"
 	T participant list "$1" --json | "$PYTHON3" -c 'import json,sys; d=[p for p in json.load(sys.stdin) if p["email"].lower()==sys.argv[1].lower()]; print(d[0][sys.argv[2]] if d else "none")' "$2" "$3"
 }
 
+# ---- before the launch call: the welcome and the call's invitation ----
+EVE=eve.early@district9.example.org
+drop "$(mail "Eve Early <$EVE>" "tag-prof-learning+join@tags.example.org" "count me in" "Name: Eve Early
+Years of experience: 9")"
+run "2018-07-13 10:00"
+reply "$(mails $EVE "Please confirm" | head -1)" "Eve Early <$EVE>" "$tmp/mail/eve-confirm.eml"
+drop "$tmp/mail/eve-confirm.eml"
+run "2018-07-13 10:10"
+T outbox prof-learning --json | "$PYTHON3" -c 'import json,sys; print(" ".join(o["kind"] for o in json.load(sys.stdin) if o["recipient"]==sys.argv[1]))' $EVE >"$tmp/eve.kinds"
+is "$(cat "$tmp/eve.kinds")" "signup-confirm welcome call-invitation" "joined before the call: welcome, then the call's invitation"
+inv=$(mails $EVE "Invitation:" | head -1)
+ok $([ -n "$inv" ] && grep -q "^Content-Type: text/calendar; .*method=\"\{0,1\}REQUEST" "$inv"; echo $?) \
+	"the call's invitation arrives with a text/calendar REQUEST"
+
 # ---- join, confirm, welcome ----
 PRIYA=priya.nair@eastview.example.org
 drop "$fix/replies/012-priya-join-request.eml"

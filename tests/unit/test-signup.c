@@ -542,7 +542,9 @@ static int connect_to(const char *address)
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10));
+	int port = 0;
+	str_to_int(colon + 1, 1, 65535, &port);
+	sa.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
