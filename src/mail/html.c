@@ -2,6 +2,7 @@
 #include "mail/html.h"
 #include "lib/xalloc.h"
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/HTMLparser.h>
@@ -593,9 +594,17 @@ static const char *find_ci(const char *hay, size_t n, const char *needle)
 	return NULL;
 }
 
-int html_to_text(const char *html, size_t len, struct buf *out)
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
 {
 	xmlInitParser();
+}
+
+int html_to_text(const char *html, size_t len, struct buf *out)
+{
+	/* libxml2 2.9 wants one xmlInitParser before threads use it */
+	pthread_once(&xml_once, xml_init);
 	if (len > INT_MAX - 16)
 		return -1;
 	/* without an explicit <body>, libxml2 wraps text that sits directly

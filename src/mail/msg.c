@@ -6,6 +6,7 @@
 #include "lib/buf.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,8 +34,8 @@
 #define GUARD_DEPTH "X-MIME-Depth"
 #define CT_NAME_LEN 12
 #define MAX_COMMENT_NESTING 64          /* libetpan recurses per level */
-#define MAX_REFERENCES 500
-#define MAX_ADDRS 1000
+#define MAX_REFERENCES MAIL_MAX_REFERENCES
+#define MAX_ADDRS MAIL_MAX_ADDRS
 #define MAX_2231_PIECES 100
 
 enum guard_kind { G_BOUNDARY = 1, G_DEPTH = 2 };
@@ -1991,11 +1992,17 @@ static int etpan_charconv(const char *tocode, const char *fromcode, const char *
 	return MAIL_CHARCONV_NO_ERROR;
 }
 
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void install_hook(void)
+{
+	extended_charconv = etpan_charconv;
+}
+
 int mail_parse(const char *raw, size_t len, const struct mail_limits *lim_in,
 	       struct mail_msg **msg_r, const char **error_r)
 {
-	if (extended_charconv != etpan_charconv)
-		extended_charconv = etpan_charconv;
+	pthread_once(&hook_once, install_hook);
 	struct mail_limits deflim;
 	const struct mail_limits *lim = lim_in;
 	const char *dummy;

@@ -23,6 +23,10 @@ struct mail_limits {
 /* mail_limits_default - 25 MB, 1 MB lines, 1000 headers, depth 20, 500 parts */
 void mail_limits_default(struct mail_limits *lim);
 
+/* What one view holds at most, beyond the limits above. */
+#define MAIL_MAX_REFERENCES 500 /* References ids kept (the first ones) */
+#define MAIL_MAX_ADDRS 1000     /* To (or Cc) addresses kept */
+
 struct mail_addr {
 	char *name;             /* display name, decoded to UTF-8; may be NULL */
 	char *addr;             /* local@domain as written; NULL if unparsable */

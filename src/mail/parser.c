@@ -30,7 +30,8 @@
    environment at the time the child starts, a message holding the line
    "X-Tagd-Test-Fault: crash" makes the child abort, "...: hang" makes it
    sleep forever, "garbage", "huge" and "counts" make it send a malformed
-   reply. Nothing else reads that variable. */
+   reply, "mutate N" flips bytes of the true reply. Nothing else reads
+   that variable. */
 
 #define REQ_MAGIC 0x31514d54u   /* "TMQ1" little-endian */
 #define REP_MAGIC 0x31524d54u   /* "TMR1" */
@@ -242,7 +243,7 @@ static int deserialize(const char *data, size_t len, const struct mail_limits *l
 	struct mail_msg *m = xcalloc(1, sizeof(*m));
 	m->message_id = get_ostr(&r);
 	m->in_reply_to = get_ostr(&r);
-	m->nreferences = get_count(&r, 8, 1u << 20);
+	m->nreferences = get_count(&r, 8, MAIL_MAX_REFERENCES);
 	if (m->nreferences) {
 		m->references = xcalloc((size_t)m->nreferences, sizeof(char *));
 		for (int i = 0; i < m->nreferences && !r.bad; i++)
@@ -252,13 +253,13 @@ static int deserialize(const char *data, size_t len, const struct mail_limits *l
 	get_addr(&r, &m->from);
 	get_addr(&r, &m->reply_to);
 	get_addr(&r, &m->sender);
-	m->nto = get_count(&r, 2, 1u << 20);
+	m->nto = get_count(&r, 2, MAIL_MAX_ADDRS);
 	if (m->nto) {
 		m->to = xcalloc((size_t)m->nto, sizeof(*m->to));
 		for (int i = 0; i < m->nto && !r.bad; i++)
 			get_addr(&r, &m->to[i]);
 	}
-	m->ncc = get_count(&r, 2, 1u << 20);
+	m->ncc = get_count(&r, 2, MAIL_MAX_ADDRS);
 	if (m->ncc) {
 		m->cc = xcalloc((size_t)m->ncc, sizeof(*m->cc));
 		for (int i = 0; i < m->ncc && !r.bad; i++)
@@ -403,6 +404,35 @@ static int fault(int fd, const char *raw, size_t n)
 	return r < 0 ? -1 : 1;
 }
 
+/* mutate_seed - "X-Tagd-Test-Fault: mutate N": the reply gets bytes
+   flipped, chosen by N (tests only: the parent must survive any reply) */
+static unsigned mutate_seed(const char *raw, size_t n)
+{
+	static const char mark[] = "X-Tagd-Test-Fault: mutate ";
+	const char *f = memmem(raw, n, mark, sizeof(mark) - 1);
+	if (f == NULL)
+		return 0;
+	unsigned v = 0;
+	for (f += sizeof(mark) - 1; f < raw + n && *f >= '0' && *f <= '9'; f++)
+		v = v * 10 + (unsigned)(*f - '0');
+	return v ? v : 1;
+}
+
+static void mutate_reply(struct buf *out, unsigned seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	if (out->len <= 12)
+		return;
+	int flips = 1 + (int)(seed % 8);
+	for (int i = 0; i < flips; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		size_t at = 12 + x % (out->len - 12);
+		out->data[at] = (char)(out->data[at] ^ (char)(1 + (x >> 8) % 255));
+	}
+}
+
 /* child_main - parse requests until the parent goes away */
 static void __attribute__((noreturn)) child_main(int fd, const struct mail_limits *lim)
 {
@@ -431,6 +461,7 @@ static void __attribute__((noreturn)) child_main(int fd, const struct mail_limit
 			if (fr == 1)
 				continue;
 		}
+		unsigned mutate = faults ? mutate_seed(raw, (size_t)n) : 0;
 		struct mail_msg *m = NULL;
 		const char *error = NULL;
 		int r = mail_parse(raw, (size_t)n, lim, &m, &error);
@@ -441,6 +472,8 @@ static void __attribute__((noreturn)) child_main(int fd, const struct mail_limit
 		put_u64(&out, 0);
 		serialize(&out, r, error, m);
 		mail_msg_free(&m);
+		if (mutate)
+			mutate_reply(&out, mutate);
 		uint64_t plen = out.len - 12;
 		for (int i = 0; i < 8; i++)
 			out.data[4 + i] = (char)(plen >> (8 * i));

@@ -685,6 +685,26 @@ static void test_isolated(void)
 		   "bad replies: the next message parses"))
 		mail_msg_free(&m);
 
+	/* true replies with flipped bytes: refused or read, never a crash */
+	int refused = 0, read = 0;
+	for (int i = 1; i <= 300; i++) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "From: A <a@example.org>\nTo: b@example.org, c@example.org\n"
+			 "References: <r1@x> <r2@x>\nSubject: s%d\nX-Tagd-Test-Fault: mutate %d\n"
+			 "Content-Type: text/plain; charset=utf-8\n\nbody %d\n", i, i, i);
+		if (mail_parser_parse(p, msg, strlen(msg), &m, &err) == 0) {
+			read++;
+			mail_msg_free(&m);
+		} else {
+			refused++;
+		}
+	}
+	ok(read + refused == 300 && refused > 0, "mutated replies: %d refused, %d read, no crash",
+	   refused, read);
+	if (is_int(mail_parser_parse(p, ok_msg, sizeof(ok_msg) - 1, &m, &err), 0,
+		   "mutated replies: the next message parses"))
+		mail_msg_free(&m);
+
 	/* over the size limit: refused without bothering the child */
 	struct mail_limits lim;
 	mail_limits_default(&lim);
