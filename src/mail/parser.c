@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +45,12 @@ struct mail_parser {
 	int timeout_ms;
 	pid_t pid;              /* -1: no child */
 	int fd;                 /* our end of the socket pair, -1: none */
+	char *rbuf;             /* replies are read into this, kept between calls */
+	size_t rcap;
 	char err[96];
 };
+
+#define RBUF_KEEP ((size_t)1 << 20)   /* a bigger reply buffer is not kept */
 
 /* ---------------------------------------------------------------- */
 /* Wire encoding: little-endian integers, length-prefixed strings. */
@@ -599,13 +604,44 @@ static enum io wait_fd(int fd, short ev, int64_t deadline)
 	}
 }
 
-static enum io send_all(int fd, const char *p, size_t n, int64_t deadline)
+/* reply_cap - the most a true reply can take: text, html and part data
+   each at most a few times the message */
+static size_t reply_cap(const struct mail_limits *lim)
 {
-	while (n) {
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+	size_t m = lim->max_size;
+	if (m > ((size_t)-1 - (1u << 20)) / 16)
+		return (size_t)-1 / 2;
+	return 16 * m + (1u << 20);
+}
+
+/* send_req - the request header and the message in one sendmsg where the
+   socket buffer allows; MSG_NOSIGNAL: a dead child gives EPIPE, no signal */
+static enum io send_req(int fd, const unsigned char *hdr, size_t hn, const char *raw, size_t n,
+			int64_t deadline)
+{
+	struct iovec iov[2] = { { (void *)hdr, hn }, { (void *)raw, n } };
+	int i = 0;
+	while (i < 2) {
+		if (iov[i].iov_len == 0) {
+			i++;
+			continue;
+		}
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov + i;
+		mh.msg_iovlen = (size_t)(2 - i);
+		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
+			size_t done = (size_t)r;
+			while (i < 2 && done >= iov[i].iov_len) {
+				done -= iov[i].iov_len;
+				iov[i].iov_len = 0;
+				i++;
+			}
+			if (i < 2) {
+				iov[i].iov_base = (char *)iov[i].iov_base + done;
+				iov[i].iov_len -= done;
+			}
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -621,28 +657,57 @@ static enum io send_all(int fd, const char *p, size_t n, int64_t deadline)
 	return IO_OK;
 }
 
-static enum io recv_all(int fd, char *p, size_t n, int64_t deadline)
+/* recv_reply - a whole reply into p->rbuf: *plen_r payload bytes after
+   the 12-byte header; IO_OK, or how it failed (*bad_r for a malformed one) */
+static enum io recv_reply(struct mail_parser *p, int64_t deadline, uint64_t *plen_r, int *bad_r)
 {
-	while (n) {
-		ssize_t r = recv(fd, p, n, 0);
-		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
-			continue;
-		}
+	size_t have = 0, want = 12;
+	int hdr_seen = 0;
+	*bad_r = 0;
+	if (p->rcap < 65536) {
+		p->rcap = 65536;
+		p->rbuf = xrealloc(p->rbuf, p->rcap);
+	}
+	for (;;) {
+		enum io w = wait_fd(p->fd, POLLIN, deadline);
+		if (w != IO_OK)
+			return w;
+		ssize_t r = recv(p->fd, p->rbuf + have, p->rcap - have, 0);
 		if (r == 0)
 			return IO_DEAD;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			enum io w = wait_fd(fd, POLLIN, deadline);
-			if (w != IO_OK)
-				return w;
-			continue;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			return IO_DEAD;
 		}
-		return IO_DEAD;
+		have += (size_t)r;
+		if (have >= 12 && !hdr_seen) {
+			hdr_seen = 1;
+			const unsigned char *h = (const unsigned char *)p->rbuf;
+			uint64_t plen = le64(h + 4);
+			if (le32(h) != REP_MAGIC || plen > reply_cap(&p->lim)) {
+				*bad_r = 1;
+				return IO_DEAD;
+			}
+			*plen_r = plen;
+			want = 12 + (size_t)plen;
+			if (want + 1 > p->rcap) {
+				p->rcap = want + 1;
+				p->rbuf = xrealloc(p->rbuf, p->rcap);
+			}
+		}
+		if (have > want) {
+			/* more than one reply: the child is not following the protocol */
+			*bad_r = 1;
+			return IO_DEAD;
+		}
+		if (hdr_seen && have == want)
+			return IO_OK;
+		if (have == p->rcap) {
+			p->rcap *= 2;
+			p->rbuf = xrealloc(p->rbuf, p->rcap);
+		}
 	}
-	return IO_OK;
 }
 
 struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_ms)
@@ -667,15 +732,6 @@ int mail_parser_child_pid(const struct mail_parser *p)
 	return p && p->pid > 0 ? (int)p->pid : -1;
 }
 
-/* reply_cap - the most a true reply can take: text, html and part data
-   each at most a few times the message */
-static size_t reply_cap(const struct mail_limits *lim)
-{
-	size_t m = lim->max_size;
-	if (m > ((size_t)-1 - (1u << 20)) / 16)
-		return (size_t)-1 / 2;
-	return 16 * m + (1u << 20);
-}
 
 int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 		      struct mail_msg **msg_r, const char **error_r)
@@ -699,40 +755,26 @@ int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 	for (int i = 0; i < 8; i++)
 		hdr[4 + i] = (unsigned char)((uint64_t)len >> (8 * i));
 
-	enum io io = send_all(p->fd, (const char *)hdr, sizeof(hdr), deadline);
+	uint64_t plen = 0;
+	int bad = 0;
+	enum io io = send_req(p->fd, hdr, sizeof(hdr), raw, len, deadline);
 	if (io == IO_OK)
-		io = send_all(p->fd, raw, len, deadline);
-	unsigned char rh[12];
-	if (io == IO_OK)
-		io = recv_all(p->fd, (char *)rh, sizeof(rh), deadline);
-	if (io == IO_TIMEOUT) {
-		reap(p, "parser timed out");
-		*error_r = p->err;
-		return -1;
-	}
-	if (io == IO_DEAD) {
-		reap(p, NULL);
-		*error_r = p->err;
-		return -1;
-	}
-	uint64_t plen = le64(rh + 4);
-	if (le32(rh) != REP_MAGIC || plen > reply_cap(&p->lim)) {
-		reap(p, "parser crashed: malformed reply");
-		*error_r = p->err;
-		return -1;
-	}
-	char *payload = xmalloc((size_t)plen + 1);
-	io = recv_all(p->fd, payload, (size_t)plen, deadline);
+		io = recv_reply(p, deadline, &plen, &bad);
 	if (io != IO_OK) {
-		free(payload);
-		reap(p, io == IO_TIMEOUT ? "parser timed out" : NULL);
+		reap(p, io == IO_TIMEOUT ? "parser timed out" :
+			bad ? "parser crashed: malformed reply" : NULL);
 		*error_r = p->err;
 		return -1;
 	}
+	const char *payload = p->rbuf + 12;
 	int failed = 0;
 	struct mail_msg *m = NULL;
 	int r = deserialize(payload, (size_t)plen, &p->lim, &m, p->err, sizeof(p->err), &failed);
-	free(payload);
+	if (p->rcap > RBUF_KEEP) {
+		free(p->rbuf);
+		p->rbuf = NULL;
+		p->rcap = 0;
+	}
 	if (r < 0) {
 		reap(p, "parser crashed: malformed reply");
 		*error_r = p->err;
@@ -770,6 +812,7 @@ void mail_parser_free(struct mail_parser **pp)
 	}
 	if (p->fd >= 0)
 		close(p->fd);
+	free(p->rbuf);
 	free(p);
 	*pp = NULL;
 }
