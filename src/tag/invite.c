@@ -71,18 +71,26 @@ static int count_rows(const char *csv, size_t len)
 	return n > 0 ? n - 1 : 0;
 }
 
+/* field_of - a column's value: controls made blanks, trimmed, at most
+   INVITE_MAX_FIELD bytes (cut on a character boundary); NULL when empty */
 static char *field_of(const struct csv_record *rec, int col)
 {
 	if (col < 0 || col >= rec->nfields)
 		return NULL;
 	char *f = xstrdup(rec->fields[col]);
+	for (char *p = f; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	char *t = str_trim(f);
-	memmove(f, t, strlen(t) + 1);
-	if (*f == '\0') {
-		free(f);
-		return NULL;
+	size_t n = strlen(t);
+	if (n > INVITE_MAX_FIELD) {
+		n = INVITE_MAX_FIELD;
+		while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+			n--;
 	}
-	return f;
+	char *out = n ? xstrndup(t, n) : NULL;
+	free(f);
+	return out;
 }
 
 int invite_csv(struct store *st, struct mailout *mo, const struct st_session *ses, const char *csv,

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define INVITE_MAX_CONTACTS 100000      /* rows taken from one CSV file */
+#define INVITE_MAX_FIELD 200            /* bytes kept of a name (controls become blanks) */
 
 struct invite_result {
 	int contacts;           /* data rows read */

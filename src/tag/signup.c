@@ -646,7 +646,7 @@ static int read_join(struct store *st, int64_t row, int64_t session_id, struct s
 	if (mail_parser_parse(parser, m.raw, m.rawlen, &msg, &err) == 0) {
 		signup_form_parse(msg->text, f);
 		if (msg->from.name && *msg->from.name)
-			*from_name_r = xstrdup(msg->from.name);
+			*from_name_r = clean_value(msg->from.name);
 		mail_msg_free(&msg);
 	} else {
 		log_warn("join request (message %lld) cannot be read again: %s", (long long)row, err);
@@ -739,7 +739,8 @@ static int cmd_confirm(struct store *st, struct mailout *mo, const struct signup
 	memset(&np, 0, sizeof(np));
 	np.session_id = ses->id;
 	np.email = (char *)addr;
-	np.name = f.name ? f.name : from_name ? from_name : rq->msg->from.name;
+	char *reply_name = rq->msg->from.name ? clean_value(rq->msg->from.name) : NULL;
+	np.name = f.name ? f.name : from_name ? from_name : reply_name;
 	np.organization = f.organization;
 	np.role = f.role;
 	np.years = f.years;
@@ -785,6 +786,7 @@ static int cmd_confirm(struct store *st, struct mailout *mo, const struct signup
 out:
 	signup_form_free(&f);
 	free(from_name);
+	free(reply_name);
 	return r < 0 ? -1 : 0;
 }
 

@@ -515,6 +515,42 @@ static void test_invite(struct world *w)
 	store_commit(w->st);
 	is_int(r.queued, 0, "invite again: nothing new");
 	invite_result_free(&r);
+
+	/* a hostile name: line breaks become blanks, a long one is cut */
+	struct buf h = BUF_INIT;
+	buf_puts(&h, "email,name\nivy@new.example.org,\"Ivy\r\nBcc: victim@x.example\"\nlong@new.example.org,");
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&h, 'L');
+	buf_putc(&h, '\n');
+	store_begin(w->st);
+	is_int(invite_csv(w->st, w->mo, &w->ses, h.data, h.len, "h.csv", NULL, NULL, &r, &err), 0, "invite hostile names");
+	store_commit(w->st);
+	is_int(r.queued, 2, "invite hostile names: both invited");
+	invite_result_free(&r);
+	buf_free(&h);
+	raw = last_raw(w->st);
+	char *to = raw ? header_value(raw, "To") : NULL;
+	ok(to && strlen(to) < 400 && strstr(to, "LLLL") != NULL, "a 5,000-character name is cut (To: %.40s...)",
+	   to ? to : "");
+	free(to);
+	free(raw);
+	struct st_outbox *list;
+	int n;
+	int bcc = 0;
+	if (store_outbox_list(w->st, 0, NULL, &list, &n) == 0) {
+		for (int i = 0; i < n; i++) {
+			struct st_outbox o;
+			if (strcmp(list[i].recipient, "ivy@new.example.org") == 0 && store_outbox_get(w->st, list[i].id, &o) == 0) {
+				bcc = strstr(o.raw, "\nBcc:") != NULL || strstr(o.raw, "\rBcc:") != NULL;
+				char *t = header_value(o.raw, "To");
+				ok(t && strstr(t, "Ivy") != NULL, "the name with a line break keeps its text: %s", t ? t : "");
+				free(t);
+				st_outbox_free(&o);
+			}
+		}
+		st_outbox_list_free(&list, n);
+	}
+	ok(!bcc, "no header injected through a name");
 }
 
 /* ---- HTTP ---- */
