@@ -519,7 +519,7 @@ static void decode_word_text(char enc, const char *t, size_t n, struct buf *raw)
 /* parse_word - an encoded word at in[0..len): charset span, encoding, text
    span and the total length; 0 if it is not one */
 static size_t parse_word(const char *in, size_t len, const char **cs, size_t *cslen,
-			 char *enc, const char **txt, size_t *txtlen)
+			 char *enc, const char **txt, size_t *txtlen, size_t dead, size_t *stop_r)
 {
 	if (len < 8 || in[0] != '=' || in[1] != '?')
 		return 0;
@@ -537,13 +537,20 @@ static size_t parse_word(const char *in, size_t len, const char **cs, size_t *cs
 		return 0;
 	*enc = e;
 	size_t t = i + 3, j = t;
+	/* an earlier scan from before t found no "?=" up to dead */
+	if (t < dead)
+		return 0;
 	while (j + 1 < len && !(in[j] == '?' && in[j + 1] == '=')) {
-		if (in[j] == ' ' || in[j] == '\t' || in[j] == '\r' || in[j] == '\n')
+		if (in[j] == ' ' || in[j] == '\t' || in[j] == '\r' || in[j] == '\n') {
+			*stop_r = j;
 			return 0;
+		}
 		j++;
 	}
-	if (j + 1 >= len)
+	if (j + 1 >= len) {
+		*stop_r = len;
 		return 0;
+	}
 	*txt = in + t;
 	*txtlen = j - t;
 	return j + 2;
@@ -596,6 +603,7 @@ enum charset_outcome charset_decode_header(const char *in, size_t len, struct bu
 	enum charset_outcome res = CHARSET_CLEAN;
 	size_t start = out->len;
 	size_t i = 0, raw_start = 0;
+	size_t dead = 0;        /* no "?=" before here from any start before it */
 	int last_was_word = 0;
 
 	buf_init(&pend, out->max);
@@ -603,8 +611,12 @@ enum charset_outcome charset_decode_header(const char *in, size_t len, struct bu
 		const char *cs, *txt;
 		size_t cslen, txtlen, wl;
 		char enc;
+		size_t stop = 0;
 		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?' ||
-		    (wl = parse_word(in + i, len - i, &cs, &cslen, &enc, &txt, &txtlen)) == 0) {
+		    (wl = parse_word(in + i, len - i, &cs, &cslen, &enc, &txt, &txtlen,
+				     dead > i ? dead - i : 0, &stop)) == 0) {
+			if (stop && i + stop > dead)
+				dead = i + stop;
 			i++;
 			continue;
 		}

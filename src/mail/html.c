@@ -21,8 +21,15 @@ enum {
 	E_CHILDQ = 1 << 8,      /* gmail_quote without a blockquote: children quoted */
 };
 
+/* What an element is to us (tags[] below is sorted for bsearch). */
+enum kind {
+	K_INLINE = 0, K_SKIP, K_BLOCK, K_HEADING, K_P, K_LIST, K_LI, K_PRE, K_CELL, K_ROW,
+	K_A, K_BR, K_HR, K_DIV, K_SPAN, K_BLOCKQUOTE,
+};
+
 struct entry {
 	const xmlNode *node;
+	enum kind kind;
 	unsigned flags;
 	int qadd;               /* quote levels this element adds */
 	size_t link_pos;        /* out length when the link text began */
@@ -54,10 +61,98 @@ struct conv {
 #define LOOKAHEAD_NODES 64
 #define GQ_SEARCH_NODES 20000
 
-static int name_is(const xmlNode *n, const char *name)
+struct tag {
+	const char *name;
+	enum kind kind;
+};
+
+static const struct tag tags[] = {
+	{ "a", K_A },
+	{ "address", K_BLOCK },
+	{ "area", K_SKIP },
+	{ "article", K_BLOCK },
+	{ "aside", K_BLOCK },
+	{ "audio", K_SKIP },
+	{ "blockquote", K_BLOCKQUOTE },
+	{ "body", K_BLOCK },
+	{ "br", K_BR },
+	{ "button", K_SKIP },
+	{ "canvas", K_SKIP },
+	{ "caption", K_BLOCK },
+	{ "center", K_BLOCK },
+	{ "dd", K_BLOCK },
+	{ "details", K_BLOCK },
+	{ "div", K_DIV },
+	{ "dl", K_LIST },
+	{ "dt", K_BLOCK },
+	{ "embed", K_SKIP },
+	{ "fieldset", K_BLOCK },
+	{ "figcaption", K_BLOCK },
+	{ "figure", K_BLOCK },
+	{ "footer", K_BLOCK },
+	{ "form", K_BLOCK },
+	{ "h1", K_HEADING },
+	{ "h2", K_HEADING },
+	{ "h3", K_HEADING },
+	{ "h4", K_HEADING },
+	{ "h5", K_HEADING },
+	{ "h6", K_HEADING },
+	{ "head", K_SKIP },
+	{ "header", K_BLOCK },
+	{ "hr", K_HR },
+	{ "iframe", K_SKIP },
+	{ "img", K_SKIP },
+	{ "input", K_SKIP },
+	{ "li", K_LI },
+	{ "link", K_SKIP },
+	{ "main", K_BLOCK },
+	{ "map", K_SKIP },
+	{ "math", K_SKIP },
+	{ "menu", K_LIST },
+	{ "meta", K_SKIP },
+	{ "nav", K_BLOCK },
+	{ "noscript", K_SKIP },
+	{ "object", K_SKIP },
+	{ "ol", K_LIST },
+	{ "p", K_P },
+	{ "pre", K_PRE },
+	{ "script", K_SKIP },
+	{ "section", K_BLOCK },
+	{ "select", K_SKIP },
+	{ "span", K_SPAN },
+	{ "style", K_SKIP },
+	{ "summary", K_BLOCK },
+	{ "svg", K_SKIP },
+	{ "table", K_BLOCK },
+	{ "tbody", K_BLOCK },
+	{ "td", K_CELL },
+	{ "template", K_SKIP },
+	{ "textarea", K_SKIP },
+	{ "tfoot", K_BLOCK },
+	{ "th", K_CELL },
+	{ "thead", K_BLOCK },
+	{ "title", K_SKIP },
+	{ "tr", K_ROW },
+	{ "ul", K_LIST },
+	{ "video", K_SKIP },
+	{ "xml", K_SKIP },
+};
+
+static int tag_cmp(const void *key, const void *ent)
 {
-	return n->name && strcmp((const char *)n->name, name) == 0;
+	return strcmp((const char *)key, ((const struct tag *)ent)->name);
 }
+
+/* kind_of - an element's kind (libxml2's HTML parser lowercases names) */
+static enum kind kind_of(const xmlNode *n)
+{
+	if (n->type != XML_ELEMENT_NODE || n->name == NULL)
+		return K_INLINE;
+	const struct tag *t = bsearch(n->name, tags, sizeof(tags) / sizeof(*tags), sizeof(*tags),
+				      tag_cmp);
+	return t ? t->kind : K_INLINE;
+}
+
 
 /* attr - an attribute's value, borrowed; NULL if absent */
 static const char *attr(const xmlNode *n, const char *name)
@@ -106,14 +201,10 @@ static int style_has(const xmlNode *n, const char *decl)
 
 static int is_skipped(const xmlNode *n)
 {
-	static const char *const skip[] = {
-		"script", "style", "head", "title", "noscript", "template", "iframe",
-		"object", "embed", "svg", "math", "xml", "meta", "link", "img", "select",
-		"button", "input", "textarea", "map", "area", "audio", "video", "canvas",
-	};
-	for (size_t i = 0; i < sizeof(skip) / sizeof(*skip); i++)
-		if (name_is(n, skip[i]))
-			return 1;
+	if (kind_of(n) == K_SKIP)
+		return 1;
+	if (n->properties == NULL)
+		return 0;
 	if (attr(n, "hidden"))
 		return 1;
 	if (style_has(n, "display:none") || style_has(n, "mso-hide:all"))
@@ -156,6 +247,9 @@ static int hr_before_from(const xmlNode *hr)
 	const xmlNode *n = next_in_order(hr, 0);
 	for (int steps = 0; n && steps < LOOKAHEAD_NODES; steps++) {
 		if (n->type == XML_ELEMENT_NODE) {
+			/* the next rule is checked on its own */
+			if (kind_of(n) == K_HR)
+				return 0;
 			n = next_in_order(n, !is_skipped(n));
 			continue;
 		}
@@ -181,7 +275,7 @@ static int has_blockquote(const xmlNode *top)
 	const xmlNode *n = top->children;
 	int steps = 0;
 	while (n && steps++ < GQ_SEARCH_NODES) {
-		if (n->type == XML_ELEMENT_NODE && name_is(n, "blockquote"))
+		if (kind_of(n) == K_BLOCKQUOTE)
 			return 1;
 		if (n->type == XML_ELEMENT_NODE && n->children) {
 			n = n->children;
@@ -332,7 +426,9 @@ static void enter(struct conv *c, const xmlNode *n, struct entry *e)
 {
 	/* e is already on the stack: the parent is the entry below it */
 	const struct entry *parent = c->nstack >= 2 ? &c->stack[c->nstack - 2] : NULL;
+	enum kind k = kind_of(n);
 	e->node = n;
+	e->kind = k;
 	e->flags = 0;
 	e->qadd = 0;
 	e->href = NULL;
@@ -342,65 +438,77 @@ static void enter(struct conv *c, const xmlNode *n, struct entry *e)
 		e->qadd++;
 
 	/* Outlook and Windows Mail: this block and the rest are the quoted message */
-	if ((name_is(n, "div") && (id_is(n, "divRplyFwdMsg") || id_is(n, "appendonsend") ||
-				   (style_has(n, "border:none") && style_has(n, "border-top:solid")))) ||
-	    (name_is(n, "span") && id_is(n, "OLK_SRC_BODY_SECTION")) ||
-	    (name_is(n, "hr") && (id_is(n, "stopSpelling") || hr_before_from(n))))
+	if ((k == K_DIV && (id_is(n, "divRplyFwdMsg") || id_is(n, "appendonsend") ||
+			    (style_has(n, "border:none") && style_has(n, "border-top:solid")))) ||
+	    (k == K_SPAN && id_is(n, "OLK_SRC_BODY_SECTION")) ||
+	    (k == K_HR && (id_is(n, "stopSpelling") || hr_before_from(n))))
 		mark_rest(c);
 
-	if (name_is(n, "blockquote")) {
+	switch (k) {
+	case K_BLOCKQUOTE:
 		e->flags |= E_BLOCK;
 		e->qadd++;
-	} else if (name_is(n, "div") && attr_has(n, "class", "gmail_quote")) {
+		break;
+	case K_DIV:
 		e->flags |= E_BLOCK;
-		if (!has_blockquote(n))
-			e->flags |= E_CHILDQ;
-	} else if (name_is(n, "div") && attr_has(n, "class", "yahoo_quoted")) {
-		e->flags |= E_BLOCK;
-		e->qadd++;
-	} else if (name_is(n, "p") && parent && name_is(parent->node, "p")) {
+		if (attr_has(n, "class", "gmail_quote")) {
+			if (!has_blockquote(n))
+				e->flags |= E_CHILDQ;
+		} else if (attr_has(n, "class", "yahoo_quoted")) {
+			e->qadd++;
+		}
+		break;
+	case K_P: {
 		/* Word's <o:p> reaches us as a p inside a p: inline */
-	} else if (name_is(n, "p")) {
+		if (parent && parent->kind == K_P)
+			break;
 		const char *cls = attr(n, "class");
 		if ((cls && strncasecmp(cls, "Mso", 3) == 0) || style_has(n, "margin-top:0") ||
 		    style_has(n, "margin:0"))
 			e->flags |= E_BLOCK;
 		else
 			e->flags |= E_PARA;
-	} else if (name_is(n, "h1") || name_is(n, "h2") || name_is(n, "h3") || name_is(n, "h4") ||
-		   name_is(n, "h5") || name_is(n, "h6")) {
+		break;
+	}
+	case K_HEADING:
 		e->flags |= E_PARA;
-	} else if (name_is(n, "ul") || name_is(n, "ol") || name_is(n, "dl") || name_is(n, "menu")) {
+		break;
+	case K_LIST:
 		e->flags |= E_BLOCK | E_LIST;
-	} else if (name_is(n, "li")) {
+		break;
+	case K_LI:
 		e->flags |= E_BLOCK | E_ITEM;
-	} else if (name_is(n, "pre")) {
+		break;
+	case K_PRE:
 		e->flags |= E_BLOCK | E_PRE;
-	} else if (name_is(n, "td") || name_is(n, "th")) {
+		break;
+	case K_CELL:
 		e->flags |= E_CELL;
-	} else if (name_is(n, "tr")) {
+		break;
+	case K_ROW:
 		e->flags |= E_BLOCK | E_ROW;
-	} else if (name_is(n, "a")) {
+		break;
+	case K_A: {
 		const char *h = attr(n, "href");
 		if (h && (strncasecmp(h, "http:", 5) == 0 || strncasecmp(h, "https:", 6) == 0 ||
 			  strncasecmp(h, "mailto:", 7) == 0 || strncasecmp(h, "ftp:", 4) == 0)) {
 			e->flags |= E_LINK;
 			e->href = h;
 		}
-	} else if (name_is(n, "div") || name_is(n, "table") || name_is(n, "hr") ||
-		   name_is(n, "address") || name_is(n, "section") || name_is(n, "article") ||
-		   name_is(n, "header") || name_is(n, "footer") || name_is(n, "center") ||
-		   name_is(n, "form") || name_is(n, "fieldset") || name_is(n, "dt") ||
-		   name_is(n, "dd") || name_is(n, "body") || name_is(n, "tbody") ||
-		   name_is(n, "thead") || name_is(n, "tfoot") || name_is(n, "caption") ||
-		   name_is(n, "nav") || name_is(n, "aside") || name_is(n, "main") ||
-		   name_is(n, "figure") || name_is(n, "figcaption") || name_is(n, "details") ||
-		   name_is(n, "summary")) {
+		break;
+	}
+	case K_BLOCK:
+	case K_HR:
 		e->flags |= E_BLOCK;
+		break;
+	case K_BR:
+		if (c->line_open || c->out->len > c->base)
+			want_nl(c, c->pend_nl + 1);
+		break;
+	default:
+		break;
 	}
 
-	if (name_is(n, "br") && (c->line_open || c->out->len > c->base))
-		want_nl(c, c->pend_nl + 1);
 	if (e->flags & E_PARA)
 		want_nl(c, 2);
 	if (e->flags & E_BLOCK)
