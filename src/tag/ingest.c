@@ -10,6 +10,7 @@
 #include "tag/signup.h"
 #include "tag/mailout.h"
 #include "tag/thread.h"
+#include "tag/trust.h"
 #include "lib/clock.h"
 #include "lib/digest.h"
 #include "lib/json.h"
@@ -837,6 +838,10 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 		set_reason(r, "not addressed to any session's list address");
 		goto decided;
 	}
+	if (trust_is_vouch(rt.tag)) {
+		ret = trust_vouch(in, in->st, &rt.ses, msg, rt.tag, r);
+		goto decided;
+	}
 	if (msg->from.addr && store_participant_get(in->st, rt.ses.id, msg->from.addr, &author) == 0)
 		have_author = 1;
 	if (have_author) {
@@ -880,6 +885,9 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 		set_reason(r, "from %s, who is not a participant", msg->from.addr ? msg->from.addr : "an unknown sender");
 		goto decided;
 	}
+	if (!in->releasing &&
+	    trust_hold(in->st, in->mo, in->cfg, &rt.ses, &row, msg, have_author ? &author : NULL, r, &ret))
+		goto decided;
 	ret = take_comments(in, &row, msg, &rt, have_author ? &author : NULL, r);
 
 decided:

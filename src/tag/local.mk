@@ -73,6 +73,12 @@ TESTS += tests/unit/test-callmail tests/integration/test-callmail.sh
 EXTRA_DIST += tests/integration/test-callmail.sh tests/data/callmail/counter.ics
 # the organizers' export (md, html, csv, json with a heat map) and the final paper
 libtagd_a_SOURCES += src/tag/export.c src/tag/export.h src/tag/final.c src/tag/final.h src/tag/ctl_export.c
+# sender trust ([trust] mode token|dmarc|from) and the hostile-input checks
+libtagd_a_SOURCES += src/tag/trust.c src/tag/trust.h
+trusttemplatesdir = $(pkgdatadir)/templates
+dist_trusttemplates_DATA = templates/confirm-comment.html templates/confirm-comment.txt
+TESTS += tests/integration/test-hostile.sh tests/integration/test-sql.sh tests/integration/test-trust.sh
+EXTRA_DIST += tests/integration/test-hostile.sh tests/integration/test-sql.sh tests/integration/test-trust.sh
 check_PROGRAMS += tests/unit/test-export
 tests_unit_test_export_SOURCES = tests/unit/test-export.c tests/unit/tap.h
 TESTS += tests/unit/test-export tests/integration/test-export.sh tests/integration/test-browser.sh

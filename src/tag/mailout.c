@@ -130,6 +130,22 @@ struct tval *mailout_vars(struct mailout *mo, const struct st_session *ses,
 	return v;
 }
 
+/* header_text - a copy of s for an unstructured header (a name, the
+   subject) with control characters made blanks: names and subjects come
+   from CSV files and incoming mail, and compose() refuses controls other
+   than CR, LF and TAB, which would keep every mail to that person (or, in
+   a subject, about them) from being sent. NULL stays NULL. */
+static char *header_text(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *c = xstrdup(s);
+	for (unsigned char *p = (unsigned char *)c; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return c;
+}
+
 int mailout_queue(struct mailout *mo, const struct mailout_msg *m, int64_t *id_r, const char **error_r)
 {
 	static char err[512];
@@ -138,7 +154,7 @@ int mailout_queue(struct mailout *mo, const struct mailout_msg *m, int64_t *id_r
 	struct buf purpose = BUF_INIT, text = BUF_INIT, html = BUF_INIT, subject = BUF_INIT, raw = BUF_INIT;
 	struct buf msgid = BUF_INIT;
 	char *verp = NULL, *reply_to = NULL, *list_id = NULL, *list_post = NULL, *list_help = NULL;
-	char *list_unsub = NULL, *unsub_token = NULL;
+	char *list_unsub = NULL, *unsub_token = NULL, *to_name = NULL, *subject_text = NULL;
 	int ret = -1;
 	if (m->purpose)
 		buf_puts(&purpose, m->purpose);
@@ -205,10 +221,12 @@ int mailout_queue(struct mailout *mo, const struct mailout_msg *m, int64_t *id_r
 	memset(&cm, 0, sizeof(cm));
 	cm.from_name = ses->title;
 	cm.from_addr = ses->list_addr;
-	cm.to_name = m->to_name;
+	to_name = header_text(m->to_name);
+	subject_text = header_text(buf_cstr(&subject));
+	cm.to_name = to_name;
 	cm.to_addr = m->to_addr;
 	cm.reply_to = reply_to;
-	cm.subject = buf_cstr(&subject);
+	cm.subject = subject_text;
 	cm.message_id = buf_cstr(&msgid);
 	cm.domain = domain;
 	cm.in_reply_to = m->in_reply_to;
@@ -275,6 +293,8 @@ out:
 	free(list_help);
 	free(list_unsub);
 	free(unsub_token);
+	free(to_name);
+	free(subject_text);
 	buf_free(&purpose);
 	buf_free(&text);
 	buf_free(&html);
