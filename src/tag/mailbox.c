@@ -41,7 +41,8 @@ static int each_maildir(const char *dir, size_t max, mailbox_each_fn fn, void *a
 			names[n++] = xasprintf("%s/%s", path, e->d_name);
 		}
 		closedir(d);
-		qsort(names, (size_t)n, sizeof(char *), cmp_str);
+		if (n > 1)
+			qsort(names, (size_t)n, sizeof(char *), cmp_str);
 		int stop = 0;
 		for (int i = 0; i < n; i++) {
 			char *raw;
@@ -179,6 +180,20 @@ int maildir_create(const char *dir, const char **error_r)
 {
 	static char err[512];
 	static const char *const subs[] = { "", "/tmp", "/new", "/cur" };
+	/* the directories above it too (the default outbox, mail/out, sits
+	   in a mail/ nobody else creates) */
+	char *up = xstrdup(dir);
+	for (char *sl = strchr(up + 1, '/'); sl; sl = strchr(sl + 1, '/')) {
+		*sl = '\0';
+		if (mkdir(up, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, sizeof(err), "%s: %s", up, strerror(errno));
+			free(up);
+			*error_r = err;
+			return -1;
+		}
+		*sl = '/';
+	}
+	free(up);
 	for (int i = 0; i < 4; i++) {
 		char *p = xasprintf("%s%s", dir, subs[i]);
 		if (mkdir(p, 0700) < 0 && errno != EEXIST) {

@@ -12,6 +12,16 @@
 
 static int check_filters(const char *v, const char **error_r);
 
+/* check_https - the one-click unsubscribe needs an https URL (RFC 8058) */
+static int check_https(const char *v, const char **error_r)
+{
+	if (strncmp(v, "https://", 8) != 0 || v[8] == '\0' || strpbrk(v, " \t\r\n\"<>") != NULL) {
+		*error_r = "must be an https:// URL (RFC 8058 one-click unsubscribe needs https)";
+		return -1;
+	}
+	return 0;
+}
+
 const struct cfg_def tagd_config_defs[] = {
 	{ "tagd", "state_dir", CFG_PATH, C(state_dir), TAGD_STATEDIR, 0, 0, NULL, "directory for the database and Maildirs", NULL },
 	{ "tagd", "database", CFG_PATH, C(database), "tagd.db", 0, 0, NULL, "SQLite database (relative to state_dir)", NULL },
@@ -21,7 +31,7 @@ const struct cfg_def tagd_config_defs[] = {
 	{ "tagd", "hostname", CFG_STR, C(hostname), "localhost", 0, 0, NULL, "host name for Message-IDs and EHLO", NULL },
 	{ "tagd", "user", CFG_STR, C(user), "", 0, 0, NULL, "unprivileged user to switch to when started as root", NULL },
 	{ "tagd", "pid_file", CFG_PATH, C(pid_file), "", 0, 0, NULL, "write the daemon's pid here", NULL },
-	{ "tagd", "web_url", CFG_STR, C(web_url), "", 0, 0, NULL, "https base URL of tagd's web endpoint (one-click unsubscribe), empty = none", NULL },
+	{ "tagd", "web_url", CFG_STR, C(web_url), "", 0, 0, NULL, "https base URL of tagd's web endpoint (one-click unsubscribe), empty = none", check_https },
 	{ "log", "syslog", CFG_BOOL, C(syslog), "no", 0, 0, NULL, "log to syslog/journald instead of stderr", NULL },
 	{ "log", "debug", CFG_STR, C(debug), "", 0, 0, NULL, "debug subsystems: imap,lmtp,smtp,mail,filter,thread,sched,call,store,config or all", NULL },
 	{ "maildir", "inbox", CFG_PATH, C(maildir_in), "mail/in", 0, 0, NULL, "Maildir to take incoming mail from (relative to state_dir), empty = none", NULL },

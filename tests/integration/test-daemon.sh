@@ -130,25 +130,31 @@ is "$(count "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'")
 is "$(grep -il '^Message-ID: <ack\.' "$tmp/smtp/md/new/"* 2>/dev/null | xargs grep -l '^Auto-Submitted: auto-replied' | wc -l)" "$acks" \
 	"each once, as an automatic reply"
 
-# IDLE: a new message is in the store within a second
-before=$(count 'SELECT count(*) FROM message')
-cat >"$tmp/new.eml" <<MSG
+# IDLE: a new message is in the store within a second (the median of three:
+# Dovecot itself waits about half a second before it tells IDLE clients)
+lat=""
+for n in 1 2 3; do
+	before=$(count 'SELECT count(*) FROM message')
+	cat >"$tmp/new$n.eml" <<MSG
 From: Ana Ruiz <ana.ruiz@district9.example.org>
 To: tag-prof-learning+p3@tags.example.org
-Subject: one more thought
-Message-ID: <idle-latency-1@district9.example.org>
-Date: Wed, 18 Jul 2018 10:00:00 -0400
+Subject: one more thought ($n)
+Message-ID: <idle-latency-$n@district9.example.org>
+Date: Wed, 18 Jul 2018 10:00:0$n -0400
 
-The entry points should start with the school calendar.
+The entry points should start with the school calendar ($n).
 MSG
-t0=$(date +%s%N)
-dovecot_append alice "$tmp/new.eml" >/dev/null 2>&1
-wait_for 5 at_least "SELECT count(*) FROM message" $((before + 1))
-ok $? "a newly appended message is taken"
-t1=$(date +%s%N)
-ms=$(((t1 - t0) / 1000000))
-diag "IDLE latency: ${ms} ms from append to stored"
-[ "$ms" -lt 1000 ]; ok $? "with IDLE it is in the store within one second (${ms} ms)"
+	t0=$(date +%s%N)
+	dovecot_append alice "$tmp/new$n.eml" >/dev/null 2>&1
+	wait_for 5 at_least "SELECT count(*) FROM message" $((before + 1)) || break
+	t1=$(date +%s%N)
+	lat="$lat $(((t1 - t0) / 1000000))"
+done
+set -- $lat
+is "$#" "3" "three newly appended messages are taken"
+ms=$(printf '%s\n' $lat | sort -n | sed -n 2p)
+diag "IDLE latency, append to stored:$lat ms (median $ms ms)"
+[ "${ms:-9999}" -lt 1000 ]; ok $? "with IDLE a new message is in the store within one second (median ${ms} ms)"
 
 # UIDVALIDITY reset: everything is offered again and recognised
 dovecot_reset_uidvalidity alice INBOX >/dev/null 2>&1
@@ -156,7 +162,7 @@ sleep 3
 kill -HUP "$tagd_pid" 2>/dev/null
 wait_for 20 sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
 ok $? "after a UIDVALIDITY reset tagd reads the mailbox again"
-is "$(count 'SELECT count(*) FROM message')" "$((total + 1))" "and stores nothing twice"
+is "$(count 'SELECT count(*) FROM message')" "$((total + 3))" "and stores nothing twice"
 
 # LMTP: a delivery gets 250 only once stored
 "$PYTHON3" - "$lmtp_sock" >"$tmp/lmtp.out" 2>&1 <<'PY'
