@@ -1,4 +1,5 @@
 #include "config.h"
+#include "net/listen.h"
 #include "net/lmtp.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -161,78 +162,10 @@ static int listen_unix(struct lmtp_server *s, const char *path, const char **err
 /* listen_tcp - bind "host:port" or "[v6]:port" */
 static int listen_tcp(struct lmtp_server *s, const char *spec, const char **error_r)
 {
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	if (!colon || colon == spec || colon[1] == '\0') {
-		fail(error_r, "LMTP listen address \"%s\": want HOST:PORT or /path", spec);
-		return -1;
-	}
-	const char *h = spec;
-	size_t hl = (size_t)(colon - spec);
-	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host)) {
-		fail(error_r, "LMTP listen host too long: %s", spec);
-		return -1;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	int port;
-	if (str_to_int(colon + 1, 0, 65535, &port) < 0) {
-		fail(error_r, "LMTP listen port \"%s\" is not a number in 0..65535", colon + 1);
-		return -1;
-	}
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	int gai = getaddrinfo(host, colon + 1, &hints, &res);
-	if (gai != 0) {
-		fail(error_r, "LMTP listen host %s: %s", host, gai_strerror(gai));
-		return -1;
-	}
-	int fd = -1, err = 0;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		fail(error_r, "cannot listen on %s: %s", spec, strerror(err));
-		return -1;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	int bound = port;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-			bound = ntohs(in->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-			bound = ntohs(in6->sin6_port);
-		}
-	}
-	if (ss.ss_family == AF_INET6)
-		snprintf(s->address, sizeof(s->address), "[%s]:%d", ip, bound);
-	else
-		snprintf(s->address, sizeof(s->address), "%s:%d", ip, bound);
+	char err[512];
+	int fd = net_listen_tcp("LMTP", spec, s->address, sizeof(s->address), err, sizeof(err));
+	if (fd < 0)
+		fail(error_r, "%s", err);
 	return fd;
 }
 

@@ -1,7 +1,8 @@
 # src/net: SMTP client (libcurl), LMTP server; their tests and test servers
 libtagd_a_SOURCES += \
 	src/net/smtp.c src/net/smtp.h \
-	src/net/lmtp.c src/net/lmtp.h
+	src/net/lmtp.c src/net/lmtp.h \
+	src/net/listen.c src/net/listen.h
 
 check_PROGRAMS += tests/unit/test-lmtp \
 	tests/integration/smtp-probe tests/integration/lmtp-probe
