@@ -156,6 +156,7 @@ static iconv_t cache_get(const char *name)
 	return e->cd;
 }
 
+/* charset_cache_clear - close and forget the cached descriptors */
 void charset_cache_clear(void)
 {
 	for (int i = 0; i < CACHE_SIZE; i++) {
@@ -218,6 +219,7 @@ struct out {
 	int full;       /* the buffer refused an append */
 };
 
+/* out_flush - the chunk to the buffer (once full, nothing more goes in) */
 static void out_flush(struct out *o)
 {
 	if (o->n && !o->full && buf_append(o->b, o->chunk, o->n) < 0)
@@ -225,6 +227,7 @@ static void out_flush(struct out *o)
 	o->n = 0;
 }
 
+/* out_byte - one byte through the chunk */
 static inline void out_byte(struct out *o, char c)
 {
 	if (o->n == sizeof(o->chunk))
@@ -232,6 +235,7 @@ static inline void out_byte(struct out *o, char c)
 	o->chunk[o->n++] = c;
 }
 
+/* out_cp - one code point as UTF-8 through the chunk */
 static inline void out_cp(struct out *o, uint32_t cp)
 {
 	if (o->n + 4 > sizeof(o->chunk))
@@ -356,6 +360,7 @@ static size_t conv_iconv(struct out *o, iconv_t cd, const char *in, size_t len)
 	return bad;
 }
 
+/* charset_to_utf8 - by family; the worst outcome is returned */
 enum charset_outcome charset_to_utf8(const char *charset, const char *in, size_t len,
 				     struct buf *b)
 {
@@ -444,6 +449,7 @@ enum charset_outcome charset_to_utf8(const char *charset, const char *in, size_t
 	return res;
 }
 
+/* hexval - a hex digit's value, -1 if none */
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -455,6 +461,7 @@ static int hexval(int c)
 	return -1;
 }
 
+/* b64val - a base64 digit's value (both alphabets), -1 if none */
 static int b64val(int c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -556,6 +563,7 @@ static size_t parse_word(const char *in, size_t len, const char **cs, size_t *cs
 	return j + 2;
 }
 
+/* worse - the more serious of two outcomes */
 static enum charset_outcome worse(enum charset_outcome a, enum charset_outcome b)
 {
 	return b > a ? b : a;
@@ -596,6 +604,7 @@ static enum charset_outcome raw_run(const char *in, size_t len, struct buf *out)
 	return res;
 }
 
+/* charset_decode_header - raw runs and encoded words in turn */
 enum charset_outcome charset_decode_header(const char *in, size_t len, struct buf *out)
 {
 	struct buf pend;
@@ -669,6 +678,7 @@ enum charset_outcome charset_decode_header(const char *in, size_t len, struct bu
 	return out->overflowed ? CHARSET_TRUNCATED : res;
 }
 
+/* charset_decode_2231 - charset'lang'%xx (first piece) or %xx (later ones) */
 void charset_decode_2231(const char *in, size_t len, int first, struct buf *raw,
 			 char *charset, size_t csmax)
 {

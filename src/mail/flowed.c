@@ -2,6 +2,7 @@
 #include "mail/flowed.h"
 #include <string.h>
 
+/* flowed_fixed - copy runs between CRs */
 void flowed_fixed(const char *in, size_t len, struct buf *out)
 {
 	size_t i = 0;
@@ -27,6 +28,7 @@ static void emit_prefix(struct buf *out, int q, int content)
 		buf_putc(out, ' ');
 }
 
+/* flowed_unwrap - one line at a time; a flowed line leaves its paragraph open */
 void flowed_unwrap(const char *in, size_t len, int delsp, struct buf *out)
 {
 	size_t i = 0;

@@ -138,6 +138,7 @@ static const struct tag tags[] = {
 	{ "xml", K_SKIP },
 };
 
+/* tag_cmp - bsearch comparison on the tag name */
 static int tag_cmp(const void *key, const void *ent)
 {
 	return strcmp((const char *)key, ((const struct tag *)ent)->name);
@@ -199,6 +200,7 @@ static int style_has(const xmlNode *n, const char *decl)
 	return 0;
 }
 
+/* is_skipped - an element whose content is not text to read */
 static int is_skipped(const xmlNode *n)
 {
 	if (kind_of(n) == K_SKIP)
@@ -212,6 +214,7 @@ static int is_skipped(const xmlNode *n)
 	return 0;
 }
 
+/* id_is - the id attribute equals id (any case) */
 static int id_is(const xmlNode *n, const char *id)
 {
 	const char *v = attr(n, "id");
@@ -234,6 +237,7 @@ static const xmlNode *next_in_order(const xmlNode *n, int descend)
 	return NULL;
 }
 
+/* is_ws - HTML whitespace */
 static int is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -311,6 +315,7 @@ static void end_line(struct conv *c)
 	c->line_open = 0;
 }
 
+/* put_prefix - "> " per quote level (">" alone on an empty line) */
 static void put_prefix(struct conv *c, int q, int content)
 {
 	for (int k = 0; k < q; k++)
@@ -359,6 +364,7 @@ static void begin_content(struct conv *c, int q)
 	}
 }
 
+/* cur_q - the quote depth text gets now */
 static int cur_q(const struct conv *c)
 {
 	return c->elem_q + c->rest_q;
@@ -422,6 +428,7 @@ static void mark_rest(struct conv *c)
 	want_nl(c, 1);
 }
 
+/* enter - an element opens: its kind, quote markers, line breaks */
 static void enter(struct conv *c, const xmlNode *n, struct entry *e)
 {
 	/* e is already on the stack: the parent is the entry below it */
@@ -556,6 +563,7 @@ static int same_link(const char *text, size_t n, const char *href)
 	return 0;
 }
 
+/* leave - an element closes: the link URL, line breaks, depth back */
 static void leave(struct conv *c, struct entry *e)
 {
 	c->elem_q -= e->qadd;
@@ -704,11 +712,13 @@ static const char *find_ci(const char *hay, size_t n, const char *needle)
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
+/* xml_init - libxml2's one-time setup */
 static void xml_init(void)
 {
 	xmlInitParser();
 }
 
+/* html_to_text - parse with libxml2, walk, tidy the end */
 int html_to_text(const char *html, size_t len, struct buf *out)
 {
 	/* libxml2 2.9 wants one xmlInitParser before threads use it */

@@ -74,6 +74,7 @@ struct pctx {
 
 /* ---------------------------------------------------------------- */
 
+/* mail_limits_default - the values in msg.h */
 void mail_limits_default(struct mail_limits *lim)
 {
 	lim->max_size = (size_t)25 << 20;
@@ -125,6 +126,7 @@ static void charset_problem(struct pctx *c, enum charset_outcome o, const char *
 	}
 }
 
+/* add_guard - remember a renamed field (the walk asks guard_in) */
 static void add_guard(struct pctx *c, size_t off, enum guard_kind kind)
 {
 	if (c->nguards == c->capguards) {
@@ -145,6 +147,7 @@ static int guard_in(const struct pctx *c, size_t from, size_t to)
 	return 0;
 }
 
+/* is_wsp - a blank inside a header line */
 static int is_wsp(char ch)
 {
 	return ch == ' ' || ch == '\t';
@@ -269,6 +272,7 @@ static void end_logical(struct pctx *c, size_t s, size_t e, int max_nest, struct
 	}
 }
 
+/* scan_lines - pass 1 over every line (see above); -1 past max_line */
 static int scan_lines(struct pctx *c, struct lines_info *li, const char **error_r)
 {
 	char *p = c->copy;
@@ -348,6 +352,7 @@ struct structscan {
 	size_t cut;
 };
 
+/* ss_push - a multipart opens: its boundary and depth */
 static void ss_push(struct structscan *s, char *boundary, int depth, int digest, size_t body_start)
 {
 	if (s->nst == s->capst) {
@@ -363,6 +368,7 @@ static void ss_push(struct structscan *s, char *boundary, int depth, int digest,
 	e->body_start = body_start;
 }
 
+/* ss_pop_to - close the multiparts above the first n */
 static void ss_pop_to(struct structscan *s, size_t n)
 {
 	while (s->nst > n)
@@ -381,6 +387,7 @@ static int ss_entity(struct structscan *s, size_t off)
 	return 0;
 }
 
+/* ss_begin_block - a header block starts for an entity at depth */
 static void ss_begin_block(struct structscan *s, int depth, int default_msg)
 {
 	s->mode = S_HDR;
@@ -394,6 +401,7 @@ static void ss_begin_block(struct structscan *s, int depth, int default_msg)
 	s->blk_digest = 0;
 }
 
+/* ss_end_field - a field is complete: the first usable Content-Type counts */
 static void ss_end_field(struct structscan *s)
 {
 	size_t colon;
@@ -497,6 +505,7 @@ static int ss_is_field(const char *l, size_t n)
 	return i < n && l[i] == ':';
 }
 
+/* scan_structure - pass 2 (see above): flatten beyond max_depth, cut past max_parts */
 static int scan_structure(struct pctx *c, int depth_guard, const char **error_r)
 {
 	struct structscan s;
@@ -838,6 +847,7 @@ static void read_headers(struct pctx *c, size_t end, struct buf *tree)
 	buf_free(&unf);
 }
 
+/* mail_header_next - linear scan from *i + 1 */
 const char *mail_header_next(const struct mail_msg *m, const char *name, int *i)
 {
 	if (m == NULL || name == NULL || i == NULL)
@@ -852,6 +862,7 @@ const char *mail_header_next(const struct mail_msg *m, const char *name, int *i)
 	return NULL;
 }
 
+/* mail_header_get - the first match */
 const char *mail_header_get(const struct mail_msg *m, const char *name)
 {
 	int i = -1;
@@ -901,6 +912,7 @@ static char **msgids(const char *v, int *n_r, int max, int bare)
 	return ids;
 }
 
+/* free_strv - n strings and their array */
 static void free_strv(char **v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -974,12 +986,14 @@ static void fallback_addr(struct pctx *c, const char *v, struct mail_addr *out)
 	}
 }
 
+/* set_mailbox - a libetpan mailbox to ours, the name decoded */
 static void set_mailbox(struct pctx *c, const struct mailimf_mailbox *mb, struct mail_addr *out)
 {
 	out->name = decode_name(c, mb->mb_display_name);
 	out->addr = mb->mb_addr_spec && *mb->mb_addr_spec ? xstrdup(mb->mb_addr_spec) : NULL;
 }
 
+/* push_addr - append, at most MAX_ADDRS (the rest freed) */
 static void push_addr(struct mail_addr **v, int *n, int *cap, struct mail_addr a)
 {
 	if (*n >= MAX_ADDRS) {
@@ -1080,6 +1094,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* to_time - libetpan's broken-down date with its zone to UTC; 0 if out of range */
 static time_t to_time(const struct mailimf_date_time *dt)
 {
 	int y = dt->dt_year;
@@ -1100,6 +1115,7 @@ static time_t to_time(const struct mailimf_date_time *dt)
 	return t > 0 ? (time_t)t : 0;
 }
 
+/* parse_date - a Date value with libetpan's parser; 0 if unreadable */
 static time_t parse_date(const char *raw)
 {
 	size_t idx = 0;
@@ -1159,6 +1175,7 @@ static void read_envelope(struct pctx *c)
 /* ---------------------------------------------------------------- */
 /* MIME parts */
 
+/* hexv - a hex digit's value, -1 if none */
 static int hexv(int ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -1222,6 +1239,7 @@ struct kv {
 	const char *k, *v;
 };
 
+/* ct_params - the Content-Type parameters as pairs */
 static size_t ct_params(const struct mailmime_content *ct, struct kv *kv, size_t max)
 {
 	size_t n = 0;
@@ -1238,6 +1256,7 @@ static size_t ct_params(const struct mailmime_content *ct, struct kv *kv, size_t
 	return n;
 }
 
+/* disposition - the Content-Disposition of a part, NULL if none */
 static const struct mailmime_disposition *disposition(const struct mailmime *mm)
 {
 	if (mm->mm_mime_fields == NULL || mm->mm_mime_fields->fld_list == NULL)
@@ -1250,6 +1269,7 @@ static const struct mailmime_disposition *disposition(const struct mailmime *mm)
 	return NULL;
 }
 
+/* disp_params - the Content-Disposition parameters as pairs */
 static size_t disp_params(const struct mailmime_disposition *d, struct kv *kv, size_t max)
 {
 	size_t n = 0;
@@ -1425,6 +1445,7 @@ static size_t copy_off(const struct pctx *c, const char *p)
 	return o < c->tree_hdr ? 0 : o - c->tree_hdr + c->body_start;
 }
 
+/* new_part - a zeroed part at the end of msg->parts */
 static struct mail_part *new_part(struct pctx *c)
 {
 	struct mail_msg *m = c->m;
@@ -1496,6 +1517,7 @@ enum vmode {
 	V_NONE,
 };
 
+/* is_attachment - disposition attachment, or a filename; *filename_r set either way */
 static int is_attachment(struct pctx *c, const struct mailmime_disposition *d, const struct kv *kv,
 			 size_t nkv, const struct kv *dkv, size_t ndkv, char **filename_r)
 {
@@ -1508,6 +1530,7 @@ static int is_attachment(struct pctx *c, const struct mailmime_disposition *d, c
 	return fn != NULL && *fn != '\0';
 }
 
+/* type_in - t is one of the list */
 static int type_in(const char *t, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1917,6 +1940,7 @@ static void make_text(struct pctx *c)
 
 /* ---------------------------------------------------------------- */
 
+/* free_addr - an address's two strings */
 static void free_addr(struct mail_addr *a)
 {
 	free(a->name);
@@ -1924,6 +1948,7 @@ static void free_addr(struct mail_addr *a)
 	a->name = a->addr = NULL;
 }
 
+/* mail_msg_free - every field, then the view */
 void mail_msg_free(struct mail_msg **mp)
 {
 	struct mail_msg *m = mp ? *mp : NULL;
@@ -1965,6 +1990,7 @@ void mail_msg_free(struct mail_msg **mp)
 	*mp = NULL;
 }
 
+/* mail_cleanup - the per-thread iconv cache */
 void mail_cleanup(void)
 {
 	charset_cache_clear();
@@ -1994,11 +2020,13 @@ static int etpan_charconv(const char *tocode, const char *fromcode, const char *
 
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
 
+/* install_hook - once per process (pthread_once) */
 static void install_hook(void)
 {
 	extended_charconv = etpan_charconv;
 }
 
+/* mail_parse - copy, guard, parse, walk (see the top of this file) */
 int mail_parse(const char *raw, size_t len, const struct mail_limits *lim_in,
 	       struct mail_msg **msg_r, const char **error_r)
 {

@@ -55,6 +55,7 @@ struct mail_parser {
 /* ---------------------------------------------------------------- */
 /* Wire encoding: little-endian integers, length-prefixed strings. */
 
+/* put_u32 - little-endian */
 static void put_u32(struct buf *b, uint32_t v)
 {
 	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
@@ -62,23 +63,27 @@ static void put_u32(struct buf *b, uint32_t v)
 	buf_append(b, x, 4);
 }
 
+/* put_u64 - little-endian, low word first */
 static void put_u64(struct buf *b, uint64_t v)
 {
 	put_u32(b, (uint32_t)v);
 	put_u32(b, (uint32_t)(v >> 32));
 }
 
+/* put_bytes - a 64-bit length and the bytes */
 static void put_bytes(struct buf *b, const char *p, size_t n)
 {
 	put_u64(b, n);
 	buf_append(b, p ? p : "", n);
 }
 
+/* put_str - a C string (NULL as "") */
 static void put_str(struct buf *b, const char *s)
 {
 	put_bytes(b, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* put_ostr - a presence byte, then the string */
 static void put_ostr(struct buf *b, const char *s)
 {
 	buf_putc(b, s ? 1 : 0);
@@ -86,6 +91,7 @@ static void put_ostr(struct buf *b, const char *s)
 		put_str(b, s);
 }
 
+/* put_addr - name and address, both optional */
 static void put_addr(struct buf *b, const struct mail_addr *a)
 {
 	put_ostr(b, a->name);
@@ -147,6 +153,7 @@ struct rd {
 	int bad;
 };
 
+/* get_u32 - 0 and bad once the bytes run out */
 static uint32_t get_u32(struct rd *r)
 {
 	if (r->bad || r->left < 4) {
@@ -160,6 +167,7 @@ static uint32_t get_u32(struct rd *r)
 	return v;
 }
 
+/* get_u64 - two words, low first */
 static uint64_t get_u64(struct rd *r)
 {
 	uint64_t lo = get_u32(r);
@@ -187,11 +195,13 @@ static char *get_bytes(struct rd *r, size_t *len_r, int cstring)
 	return s;
 }
 
+/* get_str - a C string: no NUL inside */
 static char *get_str(struct rd *r)
 {
 	return get_bytes(r, NULL, 1);
 }
 
+/* get_ostr - presence byte 0 or 1, then a string */
 static char *get_ostr(struct rd *r)
 {
 	if (r->bad || r->left < 1) {
@@ -219,6 +229,7 @@ static int get_count(struct rd *r, size_t min_item, size_t max)
 	return (int)n;
 }
 
+/* get_addr - the two optional strings of an address */
 static void get_addr(struct rd *r, struct mail_addr *a)
 {
 	a->name = get_ostr(r);
@@ -327,6 +338,7 @@ static int deserialize(const char *data, size_t len, const struct mail_limits *l
 /* ---------------------------------------------------------------- */
 /* The child */
 
+/* read_full - exactly n bytes; -1 on EOF or error */
 static int read_full(int fd, void *p, size_t n)
 {
 	char *c = p;
@@ -342,6 +354,7 @@ static int read_full(int fd, void *p, size_t n)
 	return 0;
 }
 
+/* write_full - all of it, MSG_NOSIGNAL; -1 when the peer is gone */
 static int write_full(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -357,6 +370,7 @@ static int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* le64 - 8 little-endian bytes */
 static uint64_t le64(const unsigned char *x)
 {
 	uint64_t v = 0;
@@ -365,6 +379,7 @@ static uint64_t le64(const unsigned char *x)
 	return v;
 }
 
+/* le32 - 4 little-endian bytes */
 static uint32_t le32(const unsigned char *x)
 {
 	return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
@@ -423,6 +438,7 @@ static unsigned mutate_seed(const char *raw, size_t n)
 	return v ? v : 1;
 }
 
+/* mutate_reply - flip 1..8 bytes after the header, chosen by seed */
 static void mutate_reply(struct buf *out, unsigned seed)
 {
 	uint32_t x = seed * 2654435761u + 1;
@@ -516,6 +532,7 @@ static void child_setup(int fd)
 /* ---------------------------------------------------------------- */
 /* The parent */
 
+/* spawn - a socket pair and a child serving it; -1 if none can be made */
 static int spawn(struct mail_parser *p)
 {
 	int sv[2];
@@ -573,6 +590,7 @@ static void reap(struct mail_parser *p, const char *why)
 	p->pid = -1;
 }
 
+/* now_ms - a monotonic clock for deadlines (not the wall clock) */
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -710,6 +728,7 @@ static enum io recv_reply(struct mail_parser *p, int64_t deadline, uint64_t *ple
 	}
 }
 
+/* mail_parser_new - settings, then the first child at once */
 struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_ms)
 {
 	struct mail_parser *p = xcalloc(1, sizeof(*p));
