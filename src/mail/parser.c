@@ -564,7 +564,7 @@ static int spawn(struct mail_parser *p)
 	return 0;
 }
 
-/* reap - end the child (kill it first) and say how it ended */
+/* reap - end the child (killed if still running) and say how it ended */
 static void reap(struct mail_parser *p, const char *why)
 {
 	int st = 0;
@@ -574,9 +574,15 @@ static void reap(struct mail_parser *p, const char *why)
 	p->fd = -1;
 	if (p->pid <= 0)
 		return;
-	kill(p->pid, SIGKILL);
-	while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR)
+	/* signal it only while it is still ours: once reaped (here, or by
+	   a careless SIGCHLD handler elsewhere) its pid may be reused */
+	while ((r = waitpid(p->pid, &st, WNOHANG)) < 0 && errno == EINTR)
 		;
+	if (r == 0) {
+		kill(p->pid, SIGKILL);
+		while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR)
+			;
+	}
 	if (why)
 		snprintf(p->err, sizeof(p->err), "%s", why);
 	else if (r == p->pid && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
