@@ -184,7 +184,8 @@ static int collect(struct store *st, struct digest *d, const struct draft_view *
 	}
 	d->authors = nauthors;
 	free(authors);
-	qsort(d->groups, (size_t)d->ngroups, sizeof(*d->groups), group_cmp);
+	if (d->ngroups > 0) /* qsort's base must not be NULL, even for no items */
+		qsort(d->groups, (size_t)d->ngroups, sizeof(*d->groups), group_cmp);
 	sort_all = d->all;
 	for (int i = 0; i < d->ngroups; i++)
 		qsort(d->groups[i].entries, (size_t)d->groups[i].nentries, sizeof(struct entry), entry_cmp);
