@@ -56,6 +56,7 @@ struct daemon {
 	int imap_running;
 	struct imap_poller *imap;
 	char *imap_account;
+	char *imap_mailbox;             /* the thread's own copy: a reload replaces cfg */
 	struct store *imap_st;
 	volatile int imap_stop;         /* the loop ended without a signal (--until) */
 	int pending;                    /* archived, not yet processed */
@@ -429,7 +430,7 @@ static void *imap_main(void *arg)
 		if (ist.last_poll != last_poll || strcmp(ist.last_error, last_error) != 0) {
 			last_poll = ist.last_poll;
 			snprintf(last_error, sizeof(last_error), "%s", ist.last_error);
-			store_imap_status_set(d->imap_st, d->imap_account, d->cfg.imap_mailbox, last_poll, last_error);
+			store_imap_status_set(d->imap_st, d->imap_account, d->imap_mailbox, last_poll, last_error);
 		}
 	}
 	return NULL;
@@ -445,6 +446,7 @@ static int start_imap(struct daemon *d)
 		return -1;
 	}
 	d->imap_account = xasprintf("%s@%s", d->cfg.imap_user, d->cfg.imap_host);
+	d->imap_mailbox = xstrdup(d->cfg.imap_mailbox);
 	struct imap_config ic;
 	imap_config_of(&d->cfg, &ic);
 	struct imap_callbacks cb = { imap_get_state, imap_deliver, imap_uidvalidity, d };
@@ -474,6 +476,8 @@ static void stop_imap(struct daemon *d)
 	store_close(&d->imap_st);
 	free(d->imap_account);
 	d->imap_account = NULL;
+	free(d->imap_mailbox);
+	d->imap_mailbox = NULL;
 }
 
 /* ---- the sender ---- */
@@ -584,11 +588,10 @@ static void reload(struct daemon *d)
 	tagd_config_free(&old);
 	load_sessions(d);
 	render_cache_clear();
-	ingest_free(&d->in);
 	const char *e;
-	d->in = ingest_new(d->st, &d->cfg, &e);
-	if (d->in == NULL)
-		log_fatal("reload: %s", e);
+	/* the parser child stays: forking now, with threads running, is unsafe */
+	if (ingest_reconfigure(d->in, &d->cfg, &e) < 0)
+		log_error("reload: %s; filters and names unchanged", e);
 	schedule_reload(d->sched, &d->cfg);
 	log_info("configuration and templates reloaded");
 }

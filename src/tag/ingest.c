@@ -99,17 +99,12 @@ void ingest_reload(struct ingest *in)
 	st_session_list_free(&list, n);
 }
 
-struct ingest *ingest_new(struct store *st, const struct tagd_config *cfg, const char **error_r)
+/* configure - what follows the config: the filter chain and the names
+   tagd sends under; 0, or -1 with *error_r */
+static int configure(struct ingest *in, const struct tagd_config *cfg, const char **error_r)
 {
-	struct ingest *in = xcalloc(1, sizeof(*in));
-	in->st = st;
-	in->cfg = cfg;
-	mail_limits_default(&in->lim);
-	in->lim.max_size = (size_t)cfg->max_message_size;
-	in->lim.max_line = (size_t)cfg->max_line_length;
-	in->lim.max_headers = (size_t)cfg->max_headers;
-	in->lim.max_depth = (size_t)cfg->max_mime_depth;
-	in->lim.max_parts = (size_t)cfg->max_parts;
+	const struct filter *chain[MAX_CHAIN];
+	int nchain = 0;
 	const char *p = cfg->filter_order;
 	while (*p) {
 		while (*p == ' ' || *p == ',')
@@ -120,19 +115,49 @@ struct ingest *ingest_new(struct store *st, const struct tagd_config *cfg, const
 		char name[32];
 		snprintf(name, sizeof(name), "%.*s", (int)(n < 31 ? n : 31), p);
 		const struct filter *f = filter_find(name);
-		if (f == NULL || in->nchain == MAX_CHAIN) {
+		if (f == NULL || nchain == MAX_CHAIN) {
 			*error_r = "unknown filter stage in [filters] order";
-			free(in);
-			return NULL;
+			return -1;
 		}
-		in->chain[in->nchain++] = f;
+		chain[nchain++] = f;
 		p += n;
 	}
+	memcpy(in->chain, chain, sizeof(chain));
+	in->nchain = nchain;
+	in->cfg = cfg;
+	free(in->loop_token);
 	in->loop_token = xasprintf("tagd@%s", cfg->hostname);
+	if (in->mo)
+		mailout_reload(in->mo, cfg);
+	return 0;
+}
+
+struct ingest *ingest_new(struct store *st, const struct tagd_config *cfg, const char **error_r)
+{
+	struct ingest *in = xcalloc(1, sizeof(*in));
+	in->st = st;
+	if (configure(in, cfg, error_r) < 0) {
+		free(in);
+		return NULL;
+	}
+	mail_limits_default(&in->lim);
+	in->lim.max_size = (size_t)cfg->max_message_size;
+	in->lim.max_line = (size_t)cfg->max_line_length;
+	in->lim.max_headers = (size_t)cfg->max_headers;
+	in->lim.max_depth = (size_t)cfg->max_mime_depth;
+	in->lim.max_parts = (size_t)cfg->max_parts;
 	in->parser = mail_parser_new(&in->lim, (int)cfg->parser_timeout * 1000);
 	in->mo = mailout_new(st, cfg);
 	ingest_reload(in);
 	return in;
+}
+
+int ingest_reconfigure(struct ingest *in, const struct tagd_config *cfg, const char **error_r)
+{
+	if (configure(in, cfg, error_r) < 0)
+		return -1;
+	ingest_reload(in);
+	return 0;
 }
 
 void ingest_free(struct ingest **inp)

@@ -78,6 +78,11 @@ int ingest_message(struct ingest *in, const char *raw, size_t len, const struct 
 int ingest_release(struct ingest *in, int64_t message_row, struct ingest_result *r);
 /* ingest_resume - process every archived message not processed yet; the count, or -1 */
 int ingest_resume(struct ingest *in);
+/* ingest_reconfigure - after SIGHUP: the new config's filter chain and
+   names, sessions read again; the isolated parser (forked at
+   ingest_new, before any thread) is kept, with its limits, until restart.
+   0, or -1 with *error_r (the old configuration stays). */
+int ingest_reconfigure(struct ingest *in, const struct tagd_config *cfg, const char **error_r);
 /* ingest_reload - re-read sessions (after tagctl changed them or SIGHUP) */
 void ingest_reload(struct ingest *in);
 
