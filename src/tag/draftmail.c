@@ -128,6 +128,33 @@ static void add_paragraphs(struct tval *vars, const struct st_session *ses, cons
 	}
 }
 
+int draftmail_pending(struct store *st, const struct st_session *ses, int *n_r)
+{
+	*n_r = 0;
+	int cur = 0;
+	if (store_revision_current(st, ses->id, &cur) < 0)
+		return -1;
+	if (cur == 0)
+		return 0;
+	struct st_participant *ps = NULL;
+	int np = 0;
+	if (store_participant_list(st, ses->id, "active", &ps, &np) < 0)
+		return -1;
+	int ret = 0;
+	for (int i = 0; i < np; i++) {
+		char purpose[PURPOSE_MAX];
+		snprintf(purpose, sizeof(purpose), "draft:%s:r%d:%s", ses->slug, cur, ps[i].email);
+		int f = store_outbox_find(st, purpose, NULL);
+		if (f < 0) {
+			ret = -1;
+			break;
+		}
+		*n_r += f;
+	}
+	st_participant_list_free(&ps, np);
+	return ret;
+}
+
 int draftmail_send(struct store *st, struct mailout *mo, const struct st_session *ses,
 		   int *queued_r, const char **error_r)
 {

@@ -45,6 +45,11 @@ void draftmail_words(const char *text, int n, struct buf *out);
    each paragraph's discussion. The caller frees. */
 char *draftmail_para_root(struct mailout *mo, const struct st_session *ses, int64_t pid);
 
+/* draftmail_pending - how many active participants have not been queued
+   the current revision (reads only: the schedule opens a transaction only
+   when there is something to send). 0, or -1 on a store error. */
+int draftmail_pending(struct store *st, const struct st_session *ses, int *n_r);
+
 /* draftmail_send - queue the current revision for every active
    participant it has not been queued for (in the caller's transaction).
    *queued_r gets the number queued. 0, or -1 (store or template error,

@@ -358,6 +358,11 @@ static int run_event(struct schedule *s, const struct st_session *ses, const str
 /* keep_drafts - the current revision to every active participant who lacks it */
 static int keep_drafts(struct schedule *s, const struct st_session *ses)
 {
+	int missing;
+	if (draftmail_pending(s->st, ses, &missing) < 0)
+		return -1;
+	if (missing == 0)
+		return 0;
 	if (store_begin(s->st) < 0)
 		return -1;
 	int queued = 0;

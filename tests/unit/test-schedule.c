@@ -272,6 +272,8 @@ static void test_week(struct world *w)
 	free(t);
 	is_int(run_at(s, "2018-07-16 04:12"), 0, "running again does nothing");
 	is_int(count(w, NULL, NULL), 4, "no mail twice");
+	int pending = -1;
+	ok(draftmail_pending(w->st, &w->ses, &pending) == 0 && pending == 0, "nobody lacks the draft");
 
 	/* the launch call: invitations (callmail), then its reminder at 08:00 EDT */
 	int invited = 0;
