@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define PURPOSE_MAX 400
+#define WRAP_WIDTH 68           /* columns of paragraph text in the draft mail, after "[N] " */
 
 int draft_view_load(struct store *st, int64_t session_id, int revision, struct draft_view *v)
 {
@@ -87,6 +88,35 @@ char *draftmail_para_root(struct mailout *mo, const struct st_session *ses, int6
 	return xasprintf("para.%lld.%s@%s", (long long)pid, token, listaddr_domain(ses->list_addr));
 }
 
+/* wrap - text as lines of at most WRAP_WIDTH columns (longer words stay
+   whole), the lines after the first indented to stand under it; a
+   terminal mail client shows the draft as it is meant, and HTML folds the
+   breaks back into spaces */
+static void wrap(const char *text, struct buf *out)
+{
+	size_t col = 0;
+	for (const char *p = text; *p;) {
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		size_t n = strcspn(p, " \n\t");
+		size_t cols = 0;
+		for (size_t i = 0; i < n; i++)
+			cols += ((unsigned char)p[i] & 0xc0) != 0x80;
+		if (col > 0 && col + 1 + cols > WRAP_WIDTH) {
+			buf_puts(out, "\n    ");
+			col = 0;
+		} else if (col > 0) {
+			buf_putc(out, ' ');
+			col++;
+		}
+		buf_append(out, p, n);
+		col += cols;
+		p += n;
+	}
+}
+
 /* changed_numbers - numbers (in cur) of the paragraphs new or edited since prev */
 static void add_changes(struct tval *vars, const struct draft_view *prev, const struct draft_view *cur)
 {
@@ -118,8 +148,11 @@ static void add_paragraphs(struct tval *vars, const struct st_session *ses, cons
 		char tag[24];
 		snprintf(tag, sizeof(tag), "p%d", b->number);
 		char *addr = listaddr_make(ses->list_addr, tag);
+		struct buf wrapped = BUF_INIT;
+		wrap(b->text, &wrapped);
 		tval_set_int(m, "number", b->number);
-		tval_set_str(m, "text", b->text);
+		tval_set_str(m, "text", buf_cstr(&wrapped));
+		buf_free(&wrapped);
 		tval_set_str(m, "reply_to", addr);
 		tval_set_str(m, "heading", heading ? heading : "");
 		tval_set_bool(m, "item", b->kind && strcmp(b->kind, "item") == 0);
