@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Where the dialogue stands, from the commands curl writes (debug
    callback, CURLINFO_HEADER_OUT). The stage at which a reply came decides
@@ -198,7 +199,8 @@ static size_t read_cb(char *buffer, size_t size, size_t nitems, void *arg)
 	if (n)
 		memcpy(buffer, x->data + x->off, n);
 	x->off += n;
-	if (n == 0)
+	/* with the size known, curl does not ask again after the last byte */
+	if (n == 0 || x->off >= x->len)
 		x->eof = 1;
 	return n;
 }
@@ -376,6 +378,18 @@ static void classify(const struct xfer *x, CURLcode rc, const char *errbuf,
 	}
 }
 
+/* drop_connection - a connection that may still owe a reply (a timeout
+   while the server was busy) must not carry the next message: its late
+   reply would answer our next command. curl keeps such a connection
+   after a timeout in the final reply, so shut its socket: curl then finds
+   it dead, opens a new one, and sends no QUIT into the silence. */
+static void drop_connection(struct smtp_client *c)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK && fd != CURL_SOCKET_BAD)
+		shutdown(fd, SHUT_RDWR);
+}
+
 /* attempt - one curl_easy_perform; the outcome through x and the return */
 static CURLcode attempt(struct smtp_client *c, const char *data, size_t len, long *connects_r)
 {
@@ -446,6 +460,8 @@ int smtp_send(struct smtp_client *c, const char *mail_from, const char *rcpt,
 		res->connects += (int)connects;
 	}
 	classify(&c->x, rc, c->errbuf, res);
+	if (rc != CURLE_OK && res->code == 0)
+		drop_connection(c);
 	log_debug(LOG_SUB_SMTP, "smtp: <%s> %s (curl %d, code %d%s): %s", to,
 		  smtp_status_name(res->status), (int)rc, res->code,
 		  res->ambiguous ? ", ambiguous" : "", res->text);

@@ -16,7 +16,7 @@ int mailbox_read(const char *path, size_t max_size, mailbox_each_fn fn, void *ar
 /* maildir_deliver - write raw into the Maildir dir (tmp/ then new/),
    creating it if needed; the new file's path in *path_r (malloc'd) */
 int maildir_deliver(const char *dir, const char *raw, size_t len, char **path_r, const char **error_r);
-/* maildir_create - make dir, dir/tmp, dir/new, dir/cur */
+/* maildir_create - make dir (and the directories above it), dir/tmp, dir/new, dir/cur */
 int maildir_create(const char *dir, const char **error_r);
 
 #endif
