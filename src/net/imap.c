@@ -335,8 +335,9 @@ static struct imap_conn *conn_open(const struct imap_config *cfg, char *err, siz
 
 	r = mailimap_select(c->imap, mailbox);
 	if (r != MAILIMAP_NO_ERROR) {
-		if (r == MAILIMAP_ERROR_SELECT)
-			*class_r = FAIL_PERM;
+		/* a refused SELECT stays temporary: a mailbox deleted and
+		   recreated (a migration, a reset) is back within seconds, and
+		   one that stays missing reaches the longest backoff anyway */
 		snprintf(err, errsz, "cannot select %s: %s", mailbox, why(c->imap, r));
 		goto fail;
 	}

@@ -20,8 +20,9 @@
 
    Waiting: IMAP IDLE when the server has it (re-issued within 25 min),
    else a poll every poll_interval_s. A lost connection is retried with
-   exponential backoff (1 s doubling to 5 min, +-20% jitter); a permanent
-   error (login refused, certificate) is logged and retried at 5 min.
+   exponential backoff (1 s doubling to 5 min, +-20% jitter), and so is a
+   refused SELECT (a mailbox deleted, to be recreated); a permanent error
+   (login refused, certificate) is logged and retried at 5 min.
 
    Threads and signals: a poller is used by one thread at a time, except
    imap_poller_interrupt() and imap_poller_status(), which any thread may
