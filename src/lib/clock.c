@@ -69,25 +69,28 @@ time_t clock_sleep_until(time_t t, long max_real_ms)
 	return clock_now();
 }
 
-/* with_tz - run mktime/localtime_r under TZ=tz, then restore */
+/* tz_push/tz_pop - run mktime/localtime_r under TZ=tz, then restore.
+   XXX libc has no thread-safe zone API, so this switches the process's
+   TZ; callers are the main thread. TZ is never removed once set: a setenv
+   that replaces an existing variable stores a new string in place (glibc
+   never frees the old one), so a getenv in another thread (libcurl,
+   SQLite) reads either value, never freed memory; unsetenv/re-adding could
+   move the environment array under it. */
 static char *saved_tz;
 static void tz_push(const char *tz)
 {
 	const char *old = getenv("TZ");
-	saved_tz = old ? xstrdup(old) : NULL;
+	/* an unset TZ means the system's zone: say so explicitly */
+	saved_tz = xstrdup(old ? old : ":/etc/localtime");
 	setenv("TZ", tz, 1);
 	tzset();
 }
 
 static void tz_pop(void)
 {
-	if (saved_tz) {
-		setenv("TZ", saved_tz, 1);
-		free(saved_tz);
-		saved_tz = NULL;
-	} else {
-		unsetenv("TZ");
-	}
+	setenv("TZ", saved_tz, 1);
+	free(saved_tz);
+	saved_tz = NULL;
 	tzset();
 }
 

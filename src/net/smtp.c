@@ -242,6 +242,9 @@ static int setup(struct smtp_client *c, const struct smtp_config *cfg)
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	SET(CURLOPT_USE_SSL, use_ssl);
 	SET(CURLOPT_NOSIGNAL, 1L);
+	/* no proxy for SMTP, and no look-up of proxy variables in the
+	   environment, which the main thread may be changing (lib/clock) */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_TCP_NODELAY, 1L);   /* Nagle + delayed ACK stalls 40 ms per message */
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT, (long)cto);

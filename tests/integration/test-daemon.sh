@@ -124,7 +124,7 @@ diag "$comments comments from $total messages"
 
 # the acknowledgements went out through SMTP, once each
 acks=$(count "SELECT count(*) FROM outbox WHERE kind = 'ack'")
-wait_for 30 sh -c "[ \$(ls '$tmp/smtp/md/new' 2>/dev/null | wc -l) -ge $acks ]"
+wait_for 30 sh -c "[ \$(grep -il '^Message-ID: <ack\\.' '$tmp/smtp/md/new/'* 2>/dev/null | wc -l) -ge $acks ]"
 ok $? "the $acks acknowledgements reach the SMTP server"
 is "$(count "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'")" "$acks" "and are marked sent"
 is "$(grep -il '^Message-ID: <ack\.' "$tmp/smtp/md/new/"* 2>/dev/null | xargs grep -l '^Auto-Submitted: auto-replied' | wc -l)" "$acks" \

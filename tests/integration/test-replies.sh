@@ -37,11 +37,15 @@ done <"$tmp/tap"
 import mailbox, os, sys
 out = sys.argv[1]
 mb = mailbox.mbox(os.path.join(out, "replies.mbox"))
-md = mailbox.Maildir(os.path.join(out, "replies.maildir"))
-for f in sys.argv[2:]:
+md = os.path.join(out, "replies.maildir")
+for d in ("new", "cur", "tmp"):
+    os.makedirs(os.path.join(md, d), exist_ok=True)
+# file names in the fixtures' order, as a delivery agent would write them
+for i, f in enumerate(sys.argv[2:]):
     data = open(f, "rb").read()
     mb.add(data)
-    md.add(data)
+    with open(os.path.join(md, "new", "%010d.M%dP1.test" % (1531700000 + i, i)), "wb") as w:
+        w.write(data)
 mb.flush()
 PY
 for kind in mbox maildir; do
