@@ -4,7 +4,7 @@
 # server to set up) and a simulated clock. Replies from real mail clients
 # (../shared/fixtures/replies, when it is there) land in the Maildir inbox
 # on the day they were written; tagd runs once at each moment of the week
-# (tagd --clock T --once) and delivers what it sends into demo/mail/out, a
+# (tagd --clock T --once) and delivers what it sends into demo/out, a
 # Maildir any mail client can open. Run by `make demo`:
 #   demo.sh BUILDDIR SRCDIR
 set -eu
@@ -18,13 +18,15 @@ shared=${TAGD_SHARED:-$src/../shared}
 replies="$shared/fixtures/replies"
 extra="$src/examples/demo-replies"
 mkdir -p "$out/mail/in/new" "$out/mail/in/cur" "$out/mail/in/tmp" \
-	"$out/mail/out/new" "$out/mail/out/cur" "$out/mail/out/tmp"
+	"$out/out/new" "$out/out/cur" "$out/out/tmp"
 cat >"$out/tagd.conf" <<CONF
 # the demo's only settings: where its state lives, and the host whose
 # Authentication-Results tagd trusts (for a revision mailed in)
 [tagd]
 state_dir = $out
 hostname = tags.example.org
+[maildir]
+outbox = out
 [trust]
 authserv_id = mx.tags.example.org
 CONF
@@ -43,9 +45,9 @@ header() {
 
 # what reached the outbox Maildir since the last look, by kind
 tally() {
-	ls "$out/mail/out/new" | sort >"$out/seen.new"
+	ls "$out/out/new" | sort >"$out/seen.new"
 	comm -13 "$out/seen" "$out/seen.new" | while read -r f; do
-		header "$out/mail/out/new/$f" Message-ID | sed -n 's/^<\([a-z-]*\)\..*/\1/p'
+		header "$out/out/new/$f" Message-ID | sed -n 's/^<\([a-z-]*\)\..*/\1/p'
 	done | sort | uniq -c | while read -r n kind; do
 		case "$kind" in
 		draft) what="draft/drafts" ;;
@@ -120,7 +122,7 @@ at "2018-07-16 12:05" "the launch call's reminder (the call is at noon)"
 at "2018-07-16 18:30" "the day's replies arrive: comments, RSVPs, auto-replies, a bounce, a join" \
 	$(fixtures 1 15)
 confirm=
-for f in $(grep -l "^Delivered-To: priya.nair@eastview.example.org" "$out/mail/out/new/"* 2>/dev/null); do
+for f in $(grep -l "^Delivered-To: priya.nair@eastview.example.org" "$out/out/new/"* 2>/dev/null); do
 	case "$(header "$f" Reply-To)" in *+confirm-*) confirm=$f ;; esac
 done
 if [ -n "$confirm" ]; then
@@ -175,14 +177,14 @@ now="2018-08-06 15:00"
 T comment 10 status incorporated --note "Coach caseloads are in the revised paragraph." >/dev/null
 T comment 5 status incorporated --note "The paragraph now names running a classroom at different paces." >/dev/null
 T comment 1 status declined --note "The dates of a second round are not set yet." >/dev/null
-T export prof-learning --format html -o "$out/comments.html"
+T export prof-learning --format html -o "$out/export.html"
 T final prof-learning "$src/examples/prof-learning-draft-r2.md" >/dev/null
 at "2018-08-06 15:05" "the final paper, with what became of each person's comments"
 
 echo
 "$build/tagctl" -q -c "$out/tagd.conf" schedule prof-learning | sed 's/^/  /'
 echo
-total=$(ls "$out/mail/out/new" | wc -l | tr -d ' ')
-printf 'The week took %s s. %s mails are in %s/mail/out (a Maildir: mutt -f %s/mail/out),\n' \
+total=$(ls "$out/out/new" | wc -l | tr -d ' ')
+printf 'The week took %s s. %s mails are in %s/out (a Maildir: mutt -f %s/out),\n' \
 	"$(($(date +%s) - started))" "$total" "$out" "$out"
-printf 'the comments by paragraph in %s/comments.html, the log in %s/tagd.log.\n' "$out" "$out"
+printf 'the comments by paragraph in %s/export.html, the log in %s/tagd.log.\n' "$out" "$out"
