@@ -127,8 +127,11 @@ acks=$(count "SELECT count(*) FROM outbox WHERE kind = 'ack'")
 wait_for 30 sh -c "[ \$(grep -il '^Message-ID: <ack\\.' '$tmp/smtp/md/new/'* 2>/dev/null | wc -l) -ge $acks ]"
 ok $? "the $acks acknowledgements reach the SMTP server"
 is "$(count "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'")" "$acks" "and are marked sent"
-is "$(grep -il '^Message-ID: <ack\.' "$tmp/smtp/md/new/"* 2>/dev/null | xargs grep -l '^Auto-Submitted: auto-replied' | wc -l)" "$acks" \
-	"each once, as an automatic reply"
+# (a kill -9 while an acknowledgement is in flight may deliver it twice:
+# the server took it, tagd had not marked it sent; count the mails, once each)
+is "$(grep -il '^Message-ID: <ack\.' "$tmp/smtp/md/new/"* 2>/dev/null | xargs grep -l '^Auto-Submitted: auto-replied' |
+	xargs grep -ih '^Message-ID: <ack\.' | sort -u | wc -l)" "$acks" \
+	"each of them, marked as an automatic reply"
 
 # IDLE: a new message is in the store within a second (the median of three:
 # Dovecot itself waits about half a second before it tells IDLE clients)
