@@ -110,6 +110,7 @@ static int cmd_send(const char *conf)
 	if (smtp_global_init() < 0 || open_all(conf, &cfg, &st) < 0)
 		return 1;
 	const char *e;
+	store_relax_sync(st); /* as tagd's sender thread does */
 	struct sender *s = sender_new(st, &cfg, &e);
 	if (s == NULL) {
 		fprintf(stderr, "tagd-bench: %s\n", e);

@@ -211,6 +211,11 @@ void store_close(struct store **stp)
 	*stp = NULL;
 }
 
+int store_relax_sync(struct store *st)
+{
+	return st_exec(st, "PRAGMA synchronous=NORMAL");
+}
+
 int store_begin(struct store *st)
 {
 	if (st->depth > 0) {

@@ -13,7 +13,7 @@
 struct store;
 
 /* STORE_SCHEMA_VERSION - the schema this build writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* store_open - open (creating if needed) and migrate the database at path.
    A database newer than this build is refused. 0 / -1 with *error_r. */
@@ -22,6 +22,13 @@ int store_open(const char *path, struct store **st_r, const char **error_r);
    (tests build a database of an older schema with it) */
 int store_open_version(const char *path, int version, struct store **st_r, const char **error_r);
 void store_close(struct store **st);
+/* store_relax_sync - this connection's commits skip the fsync
+   (synchronous=NORMAL in WAL mode): they survive the process being
+   killed, not a power loss or an OS crash. Only for a connection whose
+   writes may be lost harmlessly: the sender's outbox states (a lost
+   "sent" mark means the mail is sent again, as after a kill between the
+   server's 250 and the mark). 0 / -1. */
+int store_relax_sync(struct store *st);
 /* store_schema_version - the user_version of the open database */
 int store_schema_version(struct store *st);
 const char *store_path(const struct store *st);

@@ -7,27 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the bytes live in outbox_body (schema step 5): updating the state of a
+   mail then writes a small row, not the whole message again */
 static const char sql_add[] =
-	"INSERT INTO outbox (purpose, session_id, kind, recipient, mail_from, message_id, raw, state,"
-	" next_attempt, created) VALUES (?,nullif(?,0),?,?,?,?,?,ifnull(?,'queued'),?,?)"
+	"INSERT INTO outbox (purpose, session_id, kind, recipient, mail_from, message_id, state,"
+	" next_attempt, created) VALUES (?,nullif(?,0),?,?,?,?,ifnull(?,'queued'),?,?)"
 	" ON CONFLICT(purpose) DO NOTHING";
+/* OR REPLACE: a body left behind by a row deleted without foreign keys */
+static const char sql_add_body[] = "INSERT OR REPLACE INTO outbox_body (outbox_id, raw) VALUES (?, ?)";
 static const char sql_find[] = "SELECT id FROM outbox WHERE purpose = ?";
-#define O_COLS "id, purpose, ifnull(session_id,0), kind, recipient, mail_from, message_id, state, attempts," \
+#define O_COLS "o.id, purpose, ifnull(session_id,0), kind, recipient, mail_from, message_id, state, attempts," \
 	" next_attempt, last_error, created, ifnull(done,0)"
-static const char sql_get[] = "SELECT " O_COLS ", raw FROM outbox WHERE id = ?";
+static const char sql_get[] =
+	"SELECT " O_COLS ", b.raw FROM outbox o JOIN outbox_body b ON b.outbox_id = o.id WHERE o.id = ?";
 static const char sql_due[] =
-	"SELECT " O_COLS ", raw FROM outbox WHERE state IN ('queued','deferred') AND next_attempt <= ?"
-	" ORDER BY next_attempt, id LIMIT ?";
+	"SELECT " O_COLS " FROM outbox o"
+	" WHERE state IN ('queued','deferred') AND next_attempt <= ? ORDER BY next_attempt, o.id LIMIT ?";
+static const char sql_raw[] = "SELECT raw FROM outbox_body WHERE outbox_id = ?";
 static const char sql_next[] =
 	"SELECT min(next_attempt) FROM outbox WHERE state IN ('queued','deferred')";
 static const char sql_list[] =
-	"SELECT " O_COLS " FROM outbox WHERE (?1 = 0 OR session_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id";
+	"SELECT " O_COLS " FROM outbox o WHERE (?1 = 0 OR session_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY o.id";
 static const char sql_update[] =
 	"UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, last_error = ?, done = nullif(?,0) WHERE id = ?";
 static const char sql_counts[] =
 	"SELECT state, count(*) FROM outbox WHERE (?1 = 0 OR session_id = ?1) GROUP BY state";
 
-int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r)
+/* add_rows - the outbox row and its bytes; 0 added, 1 the purpose was there */
+static int add_rows(struct store *st, const struct st_outbox *o, int64_t *id_r)
 {
 	sqlite3_stmt *s = st_prepare(st, sql_add);
 	if (s == NULL)
@@ -39,17 +46,26 @@ int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r)
 	st_bind_text(s, 4, o->recipient);
 	st_bind_text(s, 5, o->mail_from);
 	st_bind_text(s, 6, o->message_id);
-	st_bind_blob(s, 7, o->raw, o->rawlen);
-	st_bind_text(s, 8, o->state);
-	st_bind_int(s, 9, o->next_attempt ? o->next_attempt : now);
-	st_bind_int(s, 10, now);
+	st_bind_text(s, 7, o->state);
+	st_bind_int(s, 8, o->next_attempt ? o->next_attempt : now);
+	st_bind_int(s, 9, now);
 	int rc = st_step(st, s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return st_fail(st, rc);
 	if (sqlite3_changes(st->db) == 1) {
+		int64_t id = sqlite3_last_insert_rowid(st->db);
+		s = st_prepare(st, sql_add_body);
+		if (s == NULL)
+			return -1;
+		st_bind_int(s, 1, id);
+		st_bind_blob(s, 2, o->raw, o->rawlen);
+		rc = st_step(st, s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return st_fail(st, rc);
 		if (id_r)
-			*id_r = sqlite3_last_insert_rowid(st->db);
+			*id_r = id;
 		return 0;
 	}
 	s = st_prepare(st, sql_find);
@@ -61,6 +77,23 @@ int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r)
 		*id_r = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 1 : st_fail(st, rc);
+}
+
+int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r)
+{
+	/* both rows or neither: a savepoint (nested in the caller's transaction, if any) */
+	if (st_exec(st, "SAVEPOINT outbox_add") < 0)
+		return -1;
+	int r = add_rows(st, o, id_r);
+	if (r < 0) {
+		int rc = st->last_rc; /* kept for store_last_full */
+		st_exec(st, "ROLLBACK TO outbox_add; RELEASE outbox_add");
+		st->last_rc = rc;
+		return -1;
+	}
+	if (st_exec(st, "RELEASE outbox_add") < 0)
+		return -1;
+	return r;
 }
 
 static void read_row(sqlite3_stmt *s, struct st_outbox *o, int with_raw)
@@ -125,7 +158,25 @@ int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox *
 		return -1;
 	st_bind_int(s, 1, now);
 	st_bind_int(s, 2, limit);
-	return read_list(st, s, 1, list_r, n_r);
+	return read_list(st, s, 0, list_r, n_r);
+}
+
+int store_outbox_raw(struct store *st, int64_t id, struct st_outbox *o)
+{
+	sqlite3_stmt *s = st_prepare(st, sql_raw);
+	if (s == NULL)
+		return -1;
+	st_bind_int(s, 1, id);
+	int rc = st_step(st, s);
+	if (rc == SQLITE_ROW) {
+		free(o->raw);
+		o->rawlen = (size_t)sqlite3_column_bytes(s, 0);
+		o->raw = xmemdup0(o->rawlen ? sqlite3_column_blob(s, 0) : "", o->rawlen);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : st_fail(st, rc);
 }
 
 int store_outbox_next(struct store *st, time_t *t_r)

@@ -286,8 +286,14 @@ struct st_outbox {
 /* store_outbox_add - queue; 1 (and *id_r of the first) when the purpose was queued before */
 int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r);
 int store_outbox_get(struct store *st, int64_t id, struct st_outbox *o);
-/* store_outbox_due - up to limit mails whose time has come, with raw bytes */
+/* store_outbox_due - up to limit mails whose time has come, in order,
+   WITHOUT their bytes (raw NULL): read each with store_outbox_raw when it
+   is sent (sorting a batch of digests with their bytes spilled the page
+   cache: bench/) */
 int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox **list_r, int *n_r);
+/* store_outbox_raw - the bytes of mail id into o->raw / o->rawlen (freed
+   with o); 0, 1 when there is no such mail, -1 on error */
+int store_outbox_raw(struct store *st, int64_t id, struct st_outbox *o);
 /* store_outbox_next - the earliest next_attempt of mail waiting; 1 if none */
 int store_outbox_next(struct store *st, time_t *t_r);
 /* store_outbox_list - without raw bytes; session 0 and state NULL for all */

@@ -136,6 +136,14 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 		if (!rate_ok(s, now))
 			break;
 		log_set_context(NULL, o->message_id);
+		/* the bytes one mail at a time: a batch holds only their rows */
+		int rr = store_outbox_raw(s->st, o->id, o);
+		if (rr != 0) {
+			log_set_context(NULL, NULL);
+			if (rr < 0)
+				break;
+			continue; /* gone since the listing */
+		}
 		char err[SMTP_TEXT_MAX + 64] = "";
 		enum smtp_status status;
 		int ambiguous = 0, no_answer = 0;
@@ -172,6 +180,8 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 				 ambiguous ? ", the server may have taken it" : "", err);
 		}
 		log_set_context(NULL, NULL);
+		free(o->raw);
+		o->raw = NULL;
 		if (r < 0)
 			break;
 		handled++;
