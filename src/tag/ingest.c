@@ -204,7 +204,6 @@ int ingest_archive_store(struct store *st, const char *raw, size_t len, const st
 	m.rawlen = len;
 	m.received = clock_now();
 	m.sender = quick_header(raw, len, "From");
-	r->message_id = m.message_id;
 	int ret;
 	if (store_begin(st) < 0) {
 		*error_r = store_error(st);
@@ -225,7 +224,8 @@ int ingest_archive_store(struct store *st, const char *raw, size_t len, const st
 	log_info("%s %lld, from %s %s", ret == 1 ? "duplicate of message" : "archived as message",
 		 (long long)r->message_row, src->source, src->ref ? src->ref : "-");
 	log_set_context(NULL, NULL);
-	m.message_id = NULL; /* now r's */
+	r->message_id = m.message_id; /* now r's (not on failure: freed below) */
+	m.message_id = NULL;
 out:
 	free(m.message_id);
 	free(m.sender);
