@@ -827,7 +827,8 @@ static enum fetch_result deliver_batch(struct imap_poller *p, const struct new_m
 		qsort(got, ngot, sizeof(*got), cmp_uid);
 
 	struct mailimap_set *taken = mailimap_set_new_empty();
-	size_t ntaken = 0;
+	size_t ntaken = 0, ncalls = 0;
+	uint32_t batch_last = p->last_uid;  /* where to start again if the commit fails */
 	for (size_t i = 0; i < ngot; i++) {
 		if (got[i].uid <= p->last_uid)
 			continue; /* a duplicate FETCH response */
@@ -843,6 +844,7 @@ static enum fetch_result deliver_batch(struct imap_poller *p, const struct new_m
 				p->scan_uid = got[i].uid; /* or the next listing finds it again */
 			continue;
 		}
+		ncalls++;
 		r = p->cb.deliver(p->cb.arg, config_mailbox(&p->cfg), p->uidvalidity, got[i].uid,
 				  got[i].body, got[i].len);
 		if (r != 0) {
@@ -870,6 +872,24 @@ static enum fetch_result deliver_batch(struct imap_poller *p, const struct new_m
 	}
 	free(got);
 	mailimap_fetch_list_free(res);
+	/* group commit: durable before anything is flagged */
+	if (ncalls > 0 && p->cb.commit && p->cb.commit(p->cb.arg) != 0) {
+		p->deliver_failures++;
+		int64_t d = backoff_ms(p, p->deliver_failures, FAIL_TEMP);
+		p->deliver_retry_ms = now_ms() + d;
+		set_error(p, "the store did not commit %zu message(s): retrying in %.1f s", ntaken,
+			  (double)d / 1000.0);
+		log_warn("imap %s: the store did not commit %zu message(s); not flagged; retry in %.1f s",
+			 p->label, ntaken, (double)d / 1000.0);
+		pthread_mutex_lock(&p->lock);
+		p->st.delivered -= (unsigned)ntaken;
+		p->last_uid = batch_last;
+		p->st.last_uid = p->last_uid;
+		pthread_mutex_unlock(&p->lock);
+		ntaken = 0;
+		if (ret == FETCH_OK)
+			ret = FETCH_DELIVER_FAILED;
+	}
 	if (ret != FETCH_CONN_ERROR && ntaken > 0 && mark_taken(p, taken, err, errsz) < 0)
 		ret = FETCH_CONN_ERROR;
 	mailimap_set_free(taken);

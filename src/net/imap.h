@@ -68,6 +68,13 @@ struct imap_callbacks {
 	/* uidvalidity_changed - the mailbox was recreated; the caller resets its state */
 	void (*uidvalidity_changed)(void *arg, const char *mailbox, uint32_t old_v, uint32_t new_v);
 	void *arg;
+	/* commit - optional: group commits. When set, deliver() may leave what
+	   it stored in an open transaction; commit() is called after the
+	   deliver() calls of each UID FETCH batch (up to IMAP_BATCH_MESSAGES)
+	   and before any of them is flagged. 0 = everything deliver() took is
+	   durable; -1 = none of the batch is (nothing is flagged, and the
+	   batch is fetched again after the backoff). */
+	int (*commit)(void *arg);
 };
 
 struct imap_poller;

@@ -58,6 +58,7 @@ struct daemon {
 	char *imap_account;
 	char *imap_mailbox;             /* the thread's own copy: a reload replaces cfg */
 	struct store *imap_st;
+	int imap_in_tx;                 /* an IMAP batch is open in imap_st (imap_commit ends it) */
 	volatile int imap_stop;         /* the loop ended without a signal (--until) */
 	int pending;                    /* archived, not yet processed */
 	/* the outbox's sender, in its own thread with its own store connection */
@@ -399,10 +400,34 @@ static int imap_deliver(void *arg, const char *mailbox, uint32_t v, uint32_t uid
 	src.arg = &t;
 	struct ingest_result r;
 	const char *err;
+	/* the batch's messages share one transaction, committed by
+	   imap_commit before the poller flags them: one fsync per batch */
+	if (!d->imap_in_tx) {
+		if (store_begin(d->imap_st) < 0) {
+			log_warn("imap %s: not taken now: %s", ref, store_error(d->imap_st));
+			return -1;
+		}
+		d->imap_in_tx = 1;
+	}
 	int a = ingest_archive_store(d->imap_st, raw, len, &src, &r, &err);
 	ingest_result_free(&r);
 	if (a < 0) {
 		log_warn("imap %s: not taken now: %s", ref, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* imap_commit - the batch is durable; then the main loop processes it */
+static int imap_commit(void *arg)
+{
+	struct daemon *d = arg;
+	if (!d->imap_in_tx)
+		return 0;
+	d->imap_in_tx = 0;
+	if (store_commit(d->imap_st) < 0) {
+		log_warn("imap: the batch was not committed: %s", store_error(d->imap_st));
+		store_rollback(d->imap_st);
 		return -1;
 	}
 	wake();
@@ -449,7 +474,7 @@ static int start_imap(struct daemon *d)
 	d->imap_mailbox = xstrdup(d->cfg.imap_mailbox);
 	struct imap_config ic;
 	imap_config_of(&d->cfg, &ic);
-	struct imap_callbacks cb = { imap_get_state, imap_deliver, imap_uidvalidity, d };
+	struct imap_callbacks cb = { imap_get_state, imap_deliver, imap_uidvalidity, d, imap_commit };
 	d->imap = imap_poller_new(&ic, &cb);
 	if (d->opts->once) {
 		imap_poller_step(d->imap, 0);

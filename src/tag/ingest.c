@@ -25,9 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_CHAIN 16
 #define MAX_OWN 256
+#define RESUME_GROUP 256        /* messages processed per commit: at most */
+#define RESUME_GROUP_MS 100     /* ... or this long (IMAP's archive waits for the lock) */
 
 /* one thread index per (session, revision), built on first use */
 struct index_cache {
@@ -980,17 +983,49 @@ int ingest_resume(struct ingest *in)
 	int n;
 	if (store_message_pending(in->st, &ids, &n) < 0)
 		return -1;
-	int done = 0;
+	/* one commit (one fsync) per group of messages, each message in a
+	   savepoint of its own inside it: a message that fails is rolled back
+	   alone. Nothing outside waits on processing (sources were answered
+	   when the message was archived), and a crash only means the group is
+	   processed again (bench/: a commit per message held IMAP ingest to a
+	   fraction of the fetch rate). */
+	int done = 0, in_group = 0, group_done = 0;
+	struct timespec g0 = { 0, 0 };
 	for (int i = 0; i < n; i++) {
+		if (in_group == 0) {
+			if (store_begin(in->st) < 0)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &g0);
+			group_done = 0;
+		}
+		in_group++;
 		struct ingest_result r;
 		memset(&r, 0, sizeof(r));
-		if (store_begin(in->st) < 0)
+		if (store_begin(in->st) < 0) {
+			ingest_result_free(&r);
 			break;
+		}
 		if (ingest_process(in, ids[i], &r) < 0 || store_commit(in->st) < 0)
 			store_rollback(in->st);
 		else
-			done++;
+			group_done++;
 		ingest_result_free(&r);
+		struct timespec g1;
+		clock_gettime(CLOCK_MONOTONIC, &g1);
+		long ms = (g1.tv_sec - g0.tv_sec) * 1000 + (g1.tv_nsec - g0.tv_nsec) / 1000000;
+		if (in_group >= RESUME_GROUP || ms >= RESUME_GROUP_MS || i + 1 == n) {
+			in_group = 0;
+			if (store_commit(in->st) < 0)
+				store_rollback(in->st);
+			else
+				done += group_done;
+		}
+	}
+	if (in_group > 0) {
+		if (store_commit(in->st) < 0)
+			store_rollback(in->st);
+		else
+			done += group_done;
 	}
 	free(ids);
 	return done;

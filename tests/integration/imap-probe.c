@@ -343,7 +343,7 @@ int main(int argc, char **argv)
 	store_dir = pr.dir;
 	pr.count = count_msgs(pr.dir);
 
-	struct imap_callbacks cb = { get_state, deliver, uidvalidity_changed, &pr };
+	struct imap_callbacks cb = { get_state, deliver, uidvalidity_changed, &pr, NULL };
 	struct imap_poller *p = imap_poller_new(&cfg, &cb);
 	the_poller = p;
 	struct sigaction sa;
