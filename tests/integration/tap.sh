@@ -72,3 +72,18 @@ wait_for() {
 export TAGD_TEMPLATE_DIR
 TAGCTL="$top_builddir/tagctl"
 TAGD="$top_builddir/tagd"
+# TAGD_WRAPPER (make check-valgrind): run both programs under it, through
+# small scripts that exec it (so "$TAGD" stays one word and its pid is the
+# wrapped program's)
+if [ -n "${TAGD_WRAPPER:-}" ]; then
+	tap_wrap="$top_builddir/tests/integration/wrapped"
+	mkdir -p "$tap_wrap"
+	for tap_p in tagctl tagd; do
+		printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$TAGD_WRAPPER" "$top_builddir/$tap_p" \
+			>"$tap_wrap/$tap_p.$$"
+		chmod 755 "$tap_wrap/$tap_p.$$"
+		mv -f "$tap_wrap/$tap_p.$$" "$tap_wrap/$tap_p"
+	done
+	TAGCTL="$tap_wrap/tagctl"
+	TAGD="$tap_wrap/tagd"
+fi
