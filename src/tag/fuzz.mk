@@ -1,7 +1,8 @@
 # tests/fuzz: libFuzzer targets and the corpus replay (see tests/fuzz)
 #
 # `make fuzz` builds fuzz/fuzz-TARGET with clang, libFuzzer, ASan and
-# UBSan from a separately instrumented copy of the sources (fuzz/obj);
+# UBSan from a separately instrumented copy of the sources (fuzz/obj;
+# tests/fuzz/build.sh);
 # run one as  fuzz/fuzz-message -max_total_time=600 -rss_limit_mb=2048 \
 #   CORPUS_DIR $(top_srcdir)/tests/fuzz/corpus/message
 # `make check` replays every committed input (seeds and the inputs that
@@ -12,8 +13,7 @@ FUZZ_DIR = fuzz
 FUZZ_CFLAGS = -g -O1 -std=c11 -pthread
 FUZZ_TARGETS = message draft config ical lmtp render
 
-fuzz: libtagd.a
-	$(AM_V_GEN)FUZZ_CC='$(FUZZ_CC)' FUZZ_OUT='$(abs_top_builddir)/$(FUZZ_DIR)' \
+FUZZ_BUILD = FUZZ_CC='$(FUZZ_CC)' FUZZ_OUT='$(abs_top_builddir)/$(FUZZ_DIR)' \
 	FUZZ_SRCDIR='$(abs_top_srcdir)' FUZZ_TARGETS='$(FUZZ_TARGETS)' \
 	FUZZ_LIBS='$(ALL_LIBS) -lpthread' \
 	bash $(srcdir)/tests/fuzz/build.sh $(DEFS) -I$(abs_top_builddir) -I$(abs_top_srcdir) -I$(abs_top_srcdir)/src \
@@ -21,7 +21,14 @@ fuzz: libtagd.a
 		$(LIBETPAN_CFLAGS) $(GNUTLS_CFLAGS) $(LIBCURL_CFLAGS) $(SQLITE_CFLAGS) \
 		$(LIBICAL_CFLAGS) $(CMARK_CFLAGS) $(INIH_CFLAGS) $(LIBXML2_CFLAGS) \
 		-- $(libtagd_a_SOURCES)
-.PHONY: fuzz
+fuzz: libtagd.a
+	$(AM_V_GEN)FUZZ_MODE=fuzz $(FUZZ_BUILD)
+# fuzz/cov-TARGET: the targets with source-based coverage, to measure a corpus:
+#   fuzz/cov-message DIR && llvm-profdata merge default.profraw -o m.profdata &&
+#   llvm-cov report fuzz/cov-message -instr-profile=m.profdata
+fuzz-coverage: libtagd.a
+	$(AM_V_GEN)FUZZ_MODE=coverage $(FUZZ_BUILD)
+.PHONY: fuzz fuzz-coverage
 clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf $(FUZZ_DIR)

@@ -1,17 +1,21 @@
 /* fuzz-message - a raw message through what ingest does with it in-process:
    mail_parse, the filter chain (every stage but the external program), the
-   sender-trust verdicts of tag/trust, and threading against the fixture
-   draft's paragraphs (tests/fuzz/draft.md). Properties: the parsed view's
+   sender-trust verdicts of tag/trust, threading against the fixture
+   draft's paragraphs (tests/fuzz/draft.md), the new text of a reply and
+   the sign-up form. Properties: the parsed view's
    strings are NUL-terminated inside their lengths, every comment lands on
    a paragraph of the draft (or 0), a decided class is a known one. */
 #include "config.h"
 #include "fuzz.h"
 #include "doc/draft.h"
 #include "filters/filter.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "mail/msg.h"
+#include "tag/quote.h"
+#include "tag/signup.h"
 #include "tag/thread.h"
 #include "tag/trust.h"
 #include <stdlib.h>
@@ -146,6 +150,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	thread_result_free(&tr);
 	int sp = thread_subject_paragraph(msg->subject, paras, nparas);
 	fuzz_check(sp >= 0 && sp <= nparas, "a subject tag names a paragraph of the draft");
+
+	/* what ingest reads from the text of commands: the new text alone,
+	   and the sign-up form */
+	struct buf fresh = BUF_INIT;
+	reply_new_text(msg->text, &fresh);
+	buf_free(&fresh);
+	struct signup_form form;
+	signup_form_parse(msg->text, &form);
+	signup_form_free(&form);
+	signup_years_parse(msg->subject);
 
 	filter_ctx_free(&fc);
 	mail_msg_free(&msg);

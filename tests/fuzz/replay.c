@@ -2,7 +2,7 @@
    LLVMFuzzerTestOneInput, without libFuzzer: the seed corpus
    (tests/fuzz/corpus/TARGET) and the inputs that once crashed it
    (tests/fuzz/regress/TARGET). The target is named by the program's name
-   (replay-message runs fuzz-message). Files or directories given as
+   (replay-message and cov-message run fuzz-message). Files or directories given as
    arguments are replayed instead. One TAP line: the count of inputs. A
    crash or a broken property aborts, and make check reports the test as
    failed; each input's name is printed to stderr first (TAGD_FUZZ_VERBOSE)
@@ -76,10 +76,15 @@ int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
-	const char *target = strncmp(base, "replay-", 7) == 0 ? base + 7 : base;
-	/* libtool-style wrappers are not used; a "lt-" prefix would be */
+	/* replay-TARGET (make check), cov-TARGET (make fuzz-coverage); a
+	   libtool-style "lt-" prefix would come first */
+	const char *target = base;
 	if (strncmp(target, "lt-", 3) == 0)
 		target += 3;
+	if (strncmp(target, "replay-", 7) == 0)
+		target += 7;
+	else if (strncmp(target, "cov-", 4) == 0)
+		target += 4;
 	int verbose = getenv("TAGD_FUZZ_VERBOSE") != NULL;
 	LLVMFuzzerInitialize(&argc, &argv);
 	char **files = NULL;

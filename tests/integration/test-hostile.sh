@@ -60,13 +60,14 @@ printf 'eve.crlf@example.org,"Eve\r\nBcc: victim@x.example",Org,Teacher,3\r\n' >
 printf 'lou.lf@example.org,"Lou\nCc: victim2@x.example\nX-Evil: 1",Org,Teacher,3\r\n' >>"$tmp/people.csv"
 printf 'nul.ctl@example.org,"Nul\001Byte\033[0m\177",Org,Teacher,3\r\n' >>"$tmp/people.csv"
 printf 'long.name@example.org,"%s\r\nBcc: victim@x.example",Org,Teacher,3\r\n' "$LONG" >>"$tmp/people.csv"
+printf 'nul.real@example.org,"Real\000Nul\r\nBcc: victim@x.example",Org,Teacher,3\r\n' >>"$tmp/people.csv"
 T participant import prof-learning "$tmp/people.csv" >"$tmp/import.out" 2>&1
-ok $? "a participants CSV with CR/LF, control characters and a 5000-character name is imported"
+ok $? "a participants CSV with CR/LF, NUL and other control characters, a 5000-character name is imported"
 T participant add prof-learning reader@example.org --name "$CRLF_NAME" --mode each >/dev/null
 ok $? "tagctl participant add takes a name with CR/LF (a reader of each comment)"
 T participant add prof-learning b.okafor@gmail.example.com --name "Bola Okafor" --mode each >/dev/null
 is "$(T participant list prof-learning --json | "$PYTHON3" -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
-	"6" "six participants"
+	"7" "seven participants"
 
 # ---- comments: subject and sender name with CR/LF, text with markup
 # mail FILE FROM_ADDR SUBJECT_ENCODED BODY [EXTRA_HEADER]
