@@ -2,7 +2,7 @@
 # demo.sh - the fixture TAG week, Monday 16 to Saturday 21 July 2018, on
 # tagd's embedded defaults (a SQLite file and Maildirs under ./demo, no
 # server to set up) and a simulated clock. Replies from real mail clients
-# (../shared/fixtures/replies, when it is there) land in the Maildir inbox
+# (examples/demo-replies/replies) land in the Maildir inbox
 # on the day they were written; tagd runs once at each moment of the week
 # (tagd --clock T --once) and delivers what it sends into demo/out, a
 # Maildir any mail client can open. Run by `make demo`:
@@ -14,8 +14,9 @@ out=${DEMO_DIR:-demo}
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-shared=${TAGD_SHARED:-$src/../shared}
-replies="$shared/fixtures/replies"
+# the fixture week's replies from real mail clients, shipped with the demo
+# (a copy of shared/fixtures/replies) so that it runs from a bare clone
+replies="$src/examples/demo-replies/replies"
 extra="$src/examples/demo-replies"
 mkdir -p "$out/mail/in/new" "$out/mail/in/cur" "$out/mail/in/tmp" \
 	"$out/out/new" "$out/out/cur" "$out/out/tmp"

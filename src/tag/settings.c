@@ -104,6 +104,14 @@ int tagd_config_load(struct tagd_config *c, const char *path, struct buf *errors
 {
 	memset(c, 0, sizeof(*c));
 	cfg_defaults(tagd_config_defs, c);
+	/* under systemd (StateDirectory=tagd) the state lives where it says */
+	const char *sdir = getenv("STATE_DIRECTORY");
+	if (sdir && *sdir) {
+		char *first = xstrndup(sdir, strcspn(sdir, ":"));
+		const char *e;
+		cfg_set(tagd_config_defs, c, "tagd", "state_dir", first, &e);
+		free(first);
+	}
 	/* an uninstalled build (tests, make demo) names its templates here */
 	const char *tdir = getenv("TAGD_TEMPLATE_DIR");
 	if (tdir && *tdir) {

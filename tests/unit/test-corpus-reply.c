@@ -52,7 +52,7 @@
 #include <time.h>
 
 #define CORPUS_MIN        0.95 /* what the project asks for */
-#define CORPUS_FLOOR_PASS 248  /* rows this code passes (of 261): never lower it */
+#define CORPUS_FLOOR_PASS 249  /* rows this code passes (of 261): never lower it */
 
 struct source {
 	const char *dir;
