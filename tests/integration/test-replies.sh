@@ -109,6 +109,41 @@ import json,sys
 print([c["paragraph"] for c in json.load(open(sys.argv[1])) if c["author"].lower()=="b.okafor@gmail.example.com" and "running a classroom" in c["text"]])' "$tmp/after.json")" \
 	"[5]" "the comment is filed under ¶5 now"
 
+# mail to no session's list address is held; discard and release act on held mail
+printf '%s\n' "From: Ana Ruiz <ana.ruiz@district9.example.org>" "To: someone-else@tags.example.org" \
+	"Subject: wrong list" "Message-ID: <nosession-1@district9.example.org>" "" "Not for any TAG." >"$tmp/nos.eml"
+T inject --json "$tmp/nos.eml" >"$tmp/nos.json"
+like "$tmp/nos.json" '"class":"held".*not addressed to any session' "mail to no session's list address is held, with the reason"
+nos=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["message"])' "$tmp/nos.json")
+T held --json >"$tmp/held-all.json"
+like "$tmp/held-all.json" "nosession-1@district9.example.org" "tagd held lists it (no session given)"
+T discard "$nos" >/dev/null; ok $? "discard takes it off the held list"
+T held --json >"$tmp/held-all.json"
+if grep -q "nosession-1@" "$tmp/held-all.json"; then ok 1 "the discarded message is no longer listed"; else ok 0 "the discarded message is no longer listed"; fi
+T discard "$nos" >/dev/null 2>&1; is $? 1 "discarding it again fails: it is not held"
+
+# comments as CSV and Markdown
+T comments prof-learning --csv >"$tmp/comments.csv"
+is "$("$PYTHON3" -c '
+import csv,json,sys
+rows=list(csv.DictReader(open(sys.argv[1])))
+js=json.load(open(sys.argv[2]))
+print(len(rows)==len(js) and sorted(r["id"] for r in rows)==sorted(str(c["id"]) for c in js))' "$tmp/comments.csv" "$tmp/after.json")" "True" \
+	"comments --csv has one row per comment"
+T comments prof-learning --md >"$tmp/comments.md"
+like "$tmp/comments.md" "^## ¶17" "comments --md has a heading per paragraph comment"
+
+# outbox show prints the mail as queued; retry puts a failed mail back
+T outbox show "$1" >"$tmp/show.eml"
+cmp -s "$tmp/show.eml" "$tmp/ack.eml"; ok $? "outbox show prints the same bytes each time"
+"$PYTHON3" -c '
+import sqlite3,sys
+c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE outbox SET state=\"failed\", attempts=3 WHERE id=?", (int(sys.argv[2]),)); c.commit()' "$db" "$1"
+T outbox retry "$1" >/dev/null; ok $? "outbox retry accepts a failed mail"
+T outbox --json >"$tmp/ob2.json"
+is "$("$PYTHON3" -c 'import json,sys; print([x["state"] for x in json.load(open(sys.argv[1])) if x["id"]==int(sys.argv[2])])' "$tmp/ob2.json" "$1")" \
+	"['queued']" "and queues it again"
+
 # tagctl status --json reflects that known state
 T --clock "2018-07-17 20:00" status prof-learning --json >"$tmp/status.json"
 is "$("$PYTHON3" -c '
