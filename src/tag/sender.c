@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH 200
 #define RATE_WINDOW 60
+#define DOWN_PAUSE_MS 1000      /* a smarthost that did not answer: the next */
+#define DOWN_PAUSE_MAX_MS 60000 /* ... round after 1 s, doubling to a minute */
 
 struct sender {
 	struct store *st;
@@ -21,7 +24,17 @@ struct sender {
 	char *maildir_out;
 	time_t *sent_at;                /* ring of send times for the rate limit */
 	int rate, ring_pos;
+	unsigned down;                  /* rounds in a row the smarthost did not answer */
+	int64_t paused_until_ms;        /* monotonic; no round before (0: none) */
 };
+
+/* mono_ms - monotonic milliseconds (the pause is real time, whatever the clock) */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct sender *sender_new(struct store *st, const struct tagd_config *cfg, const char **error_r)
 {
@@ -124,6 +137,11 @@ static int deliver_local(struct sender *s, const struct st_outbox *o, char *errb
 
 int sender_run(struct sender *s, int max, volatile int *stop)
 {
+	/* after a smarthost that did not answer, no round until the pause is
+	   over: not one attempt per queued mail against a dead host */
+	if (s->paused_until_ms != 0 && mono_ms() < s->paused_until_ms)
+		return 0;
+	s->paused_until_ms = 0;
 	time_t now = clock_now();
 	struct st_outbox *list;
 	int n;
@@ -185,9 +203,18 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 		if (r < 0)
 			break;
 		handled++;
-		/* a smarthost that is down: leave the rest for the next round */
-		if (status == SMTP_TEMPFAIL && s->smtp && no_answer)
+		/* a smarthost that is down: leave the rest for the next round,
+		   after a pause that grows while it stays down */
+		if (status == SMTP_TEMPFAIL && s->smtp && no_answer) {
+			int64_t pause = DOWN_PAUSE_MS;
+			for (unsigned k = 0; k < s->down && pause < DOWN_PAUSE_MAX_MS; k++)
+				pause *= 2;
+			s->paused_until_ms = mono_ms() + (pause < DOWN_PAUSE_MAX_MS ? pause : DOWN_PAUSE_MAX_MS);
+			s->down++;
 			break;
+		}
+		if (s->smtp)
+			s->down = 0;
 	}
 	st_outbox_list_free(&list, n);
 	return handled;
