@@ -201,10 +201,16 @@ logins=$(login_count alice)
 $WRAP "$PROBE" --check --port "$DOVECOT_IMAPS_PORT" --tls imaps --user alice --password "$PW" >"$WORK/t1.out" 2>&1
 is $? 1 "IMAPS without the private CA (system store): refused"
 check "... with 'certificate verification failed'" grep -q "certificate verification failed: .*issuer is unknown" "$WORK/t1.out"
-$WRAP "$PROBE" --check --host localhost --port "$DOVECOT_IMAPS_PORT" --tls imaps --ca "$DOVECOT_CA" \
-	--user alice --password "$PW" >"$WORK/t2.out" 2>&1
-is $? 1 "wrong host name (localhost, not in the certificate): refused"
-check "... 'does not match'" grep -q "certificate verification failed: .*name in the certificate does not match" "$WORK/t2.out"
+if getent hosts localhost >/dev/null 2>&1; then
+	$WRAP "$PROBE" --check --host localhost --port "$DOVECOT_IMAPS_PORT" --tls imaps --ca "$DOVECOT_CA" \
+		--user alice --password "$PW" >"$WORK/t2.out" 2>&1
+	is $? 1 "wrong host name (localhost, not in the certificate): refused"
+	check "... 'does not match'" grep -q "certificate verification failed: .*name in the certificate does not match" "$WORK/t2.out"
+else
+	# a bare root without /etc/hosts cannot resolve the name to try
+	n=$((n + 1)); echo "ok $n # SKIP localhost does not resolve here (no /etc/hosts)"
+	n=$((n + 1)); echo "ok $n # SKIP localhost does not resolve here (no /etc/hosts)"
+fi
 $WRAP "$PROBE" --check --port "$DOVECOT_IMAP_PORT" --tls starttls --user alice --password "$PW" >"$WORK/t3.out" 2>&1
 is $? 1 "STARTTLS without the CA: refused"
 check "... 'certificate verification failed'" grep -q "certificate verification failed" "$WORK/t3.out"
