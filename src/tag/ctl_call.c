@@ -1,6 +1,7 @@
 /* ctl_call.c - tagctl call SLUG [show] | invite | reschedule | cancel | rsvps | ics */
 #include "config.h"
 #include "tag/ctl.h"
+#include "mail/msg.h"
 #include "tag/call.h"
 #include "tag/callmail.h"
 #include "tag/mailout.h"
@@ -327,6 +328,56 @@ static int cmd_rsvps(struct ctl *c, const struct st_session *s, int argc, char *
 	return CTL_OK;
 }
 
+/* mailed_ics - the iCalendar object of the invitation (or cancellation)
+   of the call's current sequence as it was queued for attendee (NULL: the
+   first active participant); NULL when none was queued */
+static char *mailed_ics(struct ctl *c, const struct st_session *s, const char *attendee, enum call_method m)
+{
+	struct st_call call;
+	if (store_call_get(c->st, s->id, &call) != 0)
+		return NULL;
+	int cancelled = strcmp(call.status, "cancelled") == 0;
+	int seq = call.sequence;
+	st_call_free(&call);
+	if (cancelled != (m == CALL_CANCEL))
+		return NULL;
+	char *who = NULL;
+	if (attendee) {
+		who = xstrdup(attendee);
+	} else {
+		struct st_participant *list;
+		int n;
+		if (store_participant_list(c->st, s->id, "active", &list, &n) < 0)
+			return NULL;
+		if (n > 0)
+			who = xstrdup(list[0].email);
+		st_participant_list_free(&list, n);
+	}
+	if (who == NULL)
+		return NULL;
+	str_lower(who);
+	char *purpose = xasprintf("call:%s:seq%d:%s", s->slug, seq, who);
+	free(who);
+	int64_t id;
+	char *ics = NULL;
+	struct st_outbox o;
+	if (store_outbox_find(c->st, purpose, &id) == 0 && store_outbox_get(c->st, id, &o) == 0) {
+		struct mail_limits lim;
+		struct mail_msg *msg = NULL;
+		const char *e;
+		mail_limits_default(&lim);
+		if (mail_parse(o.raw, o.rawlen, &lim, &msg, &e) == 0) {
+			for (int i = 0; i < msg->nparts && ics == NULL; i++)
+				if (msg->parts[i].role == MAIL_PART_CALENDAR)
+					ics = xmemdup0(msg->parts[i].data, msg->parts[i].len);
+			mail_msg_free(&msg);
+		}
+		st_outbox_free(&o);
+	}
+	free(purpose);
+	return ics;
+}
+
 static int cmd_ics(struct ctl *c, const struct st_session *s, int argc, char **argv)
 {
 	const char *method = NULL, *attendee = NULL;
@@ -349,6 +400,14 @@ static int cmd_ics(struct ctl *c, const struct st_session *s, int argc, char **a
 		}
 	}
 	const char *err;
+	/* what was mailed, when it was: the calendar part of the queued mail
+	   (its DTSTAMP is the one the attendee got) */
+	char *sent = mailed_ics(c, s, attendee, m);
+	if (sent) {
+		ctl_print(sent, strlen(sent));
+		free(sent);
+		return CTL_OK;
+	}
 	char *ics = callmail_ics(c->st, s, attendee, m, &err);
 	if (ics == NULL) {
 		fprintf(stderr, "tagctl: call ics: %s\n", err);

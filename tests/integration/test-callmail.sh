@@ -231,6 +231,22 @@ ok $? "tagd --once sends it"
 is "$(take invite)" "$nactive" "one invitation per participant reached the SMTP server"
 r=$(check_mail "$tmp/invite" REQUEST 0 "2018-07-16 16:00" "Invitation:")
 ok $? "each is multipart/mixed{alternative{plain, html, calendar; method=REQUEST}, application/ics} for its recipient, SEQUENCE 0 ($r)"
+# tagctl call ics prints the object exactly as it was mailed to that attendee
+T call prof-learning ics --attendee chen.wei@outlook.example.com >"$tmp/wei.ics"
+"$PYTHON3" - "$tmp/invite" chen.wei@outlook.example.com >"$tmp/wei-mailed.ics" <<'PY'
+import email, email.policy, os, sys
+d, who = sys.argv[1], sys.argv[2]
+for f in sorted(os.listdir(d)):
+    m = email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
+    if who not in str(m["X-Envelope-To"]):
+        continue
+    for part in m.walk():
+        if part.get_content_type() == "text/calendar":
+            sys.stdout.buffer.write(part.get_payload(decode=True))
+            sys.exit(0)
+PY
+[ -s "$tmp/wei-mailed.ics" ] && cmp -s "$tmp/wei.ics" "$tmp/wei-mailed.ics"
+ok $? "tagctl call ics prints the object exactly as it was mailed (DTSTAMP included)"
 o=$(T call prof-learning invite)
 is "$o" "prof-learning: 0 invitations queued (sequence 0)" "tagctl call invite again queues nothing"
 D
