@@ -178,7 +178,10 @@ int store_open_version(const char *path, int version, struct store **st_r, const
 		*error_r = err;
 		return -1;
 	}
-	if (st_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") < 0) {
+	/* temp_store=MEMORY: the statement journal of every savepoint (each
+	   message is processed in one) went to a file in /var/tmp; bench/:
+	   160 MB written for 2,000 messages whose database is 25 MB */
+	if (st_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") < 0) {
 		snprintf(err, sizeof(err), "cannot set up database %s", path);
 		store_close(&st);
 		*error_r = err;

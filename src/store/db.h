@@ -13,7 +13,7 @@
 struct store;
 
 /* STORE_SCHEMA_VERSION - the schema this build writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* store_open - open (creating if needed) and migrate the database at path.
    A database newer than this build is refused. 0 / -1 with *error_r. */

@@ -6,22 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the bytes live in message_body (schema step 6): recording the result
+   rewrites a small row, not the message */
 static const char sql_insert[] =
-	"INSERT INTO message (session_id, message_id, body_hash, source, source_ref, rcpt, raw, received, sender, subject)"
-	" VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING";
+	"INSERT INTO message (session_id, message_id, body_hash, source, source_ref, rcpt, received, sender, subject)"
+	" VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING";
+/* OR REPLACE: a body left behind by a row deleted without foreign keys */
+static const char sql_insert_body[] = "INSERT OR REPLACE INTO message_body (message_row, raw) VALUES (?, ?)";
 static const char sql_find[] =
 	"SELECT id FROM message WHERE ifnull(message_id, '') = ifnull(?, '') AND body_hash = ?";
-#define M_COLS "id, ifnull(session_id, 0), message_id, body_hash, source, source_ref, rcpt, received, sender, subject, class, reason, state"
-static const char sql_get[] = "SELECT " M_COLS ", raw FROM message WHERE id = ?";
+#define M_COLS "m.id, ifnull(session_id, 0), message_id, body_hash, source, source_ref, rcpt, received, sender, subject, class, reason, state"
+static const char sql_get[] =
+	"SELECT " M_COLS ", b.raw FROM message m JOIN message_body b ON b.message_row = m.id WHERE m.id = ?";
 static const char sql_result[] =
 	"UPDATE message SET session_id = nullif(?, 0), class = ?, reason = ?, state = ?,"
 	" sender = ifnull(?, sender), subject = ifnull(?, subject) WHERE id = ?";
 static const char sql_state[] = "UPDATE message SET state = ? WHERE id = ?";
 static const char sql_list[] =
-	"SELECT " M_COLS " FROM message WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR session_id = ?2) ORDER BY id";
+	"SELECT " M_COLS " FROM message m WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR session_id = ?2) ORDER BY m.id";
 static const char sql_pending[] = "SELECT id FROM message WHERE state = 'new' ORDER BY id";
 
-int store_message_add(struct store *st, const struct st_message *m, int64_t *id_r)
+/* add_rows - the message row and its bytes; 0 added, 1 seen before */
+static int add_rows(struct store *st, const struct st_message *m, int64_t *id_r)
 {
 	sqlite3_stmt *s = st_prepare(st, sql_insert);
 	if (s == NULL)
@@ -35,16 +41,25 @@ int store_message_add(struct store *st, const struct st_message *m, int64_t *id_
 	st_bind_text(s, 4, m->source);
 	st_bind_text(s, 5, m->source_ref);
 	st_bind_text(s, 6, m->rcpt);
-	st_bind_blob(s, 7, m->raw, m->rawlen);
-	st_bind_int(s, 8, m->received);
-	st_bind_text(s, 9, m->sender);
-	st_bind_text(s, 10, m->subject);
+	st_bind_int(s, 7, m->received);
+	st_bind_text(s, 8, m->sender);
+	st_bind_text(s, 9, m->subject);
 	int rc = st_step(st, s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return st_fail(st, rc);
 	if (sqlite3_changes(st->db) == 1) {
-		*id_r = sqlite3_last_insert_rowid(st->db);
+		int64_t id = sqlite3_last_insert_rowid(st->db);
+		s = st_prepare(st, sql_insert_body);
+		if (s == NULL)
+			return -1;
+		st_bind_int(s, 1, id);
+		st_bind_blob(s, 2, m->raw, m->rawlen);
+		rc = st_step(st, s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return st_fail(st, rc);
+		*id_r = id;
 		return 0;
 	}
 	s = st_prepare(st, sql_find);
@@ -57,6 +72,23 @@ int store_message_add(struct store *st, const struct st_message *m, int64_t *id_
 		*id_r = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 1 : st_fail(st, rc);
+}
+
+int store_message_add(struct store *st, const struct st_message *m, int64_t *id_r)
+{
+	/* both rows or neither: a savepoint (nested in the caller's transaction, if any) */
+	if (st_exec(st, "SAVEPOINT message_add") < 0)
+		return -1;
+	int r = add_rows(st, m, id_r);
+	if (r < 0) {
+		int rc = st->last_rc; /* kept for store_last_full */
+		st_exec(st, "ROLLBACK TO message_add; RELEASE message_add");
+		st->last_rc = rc;
+		return -1;
+	}
+	if (st_exec(st, "RELEASE message_add") < 0)
+		return -1;
+	return r;
 }
 
 static void read_row(sqlite3_stmt *s, struct st_message *m)
