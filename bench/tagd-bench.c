@@ -2,7 +2,9 @@
 
      tagd-bench digest CONF SLUG DAY      queue the day's digest for every
                                           participant in digest mode
-     tagd-bench send CONF                 send the outbox until nothing is due
+     tagd-bench send CONF [N]             send the outbox until nothing is due,
+                                          on N connections (tagd's [smtp]
+                                          connections: one sender thread each)
 
    Both run tagd's own code (tag/digest, tag/sender over net/smtp) on the
    database the config names, and print one JSON line: the count, the
@@ -12,6 +14,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "net/smtp.h"
 #include "store/db.h"
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -102,36 +106,83 @@ static int cmd_digest(const char *conf, const char *slug, const char *day)
 	return r < 0 ? 1 : 0;
 }
 
-/* cmd_send - sender_run until nothing is due, timed */
-static int cmd_send(const char *conf)
+/* one sender of several, on its own thread, store and connection */
+struct worker {
+	const struct tagd_config *cfg;
+	const char *db;
+	int part, nparts;
+	int handled, failed;
+	pthread_t thread;
+};
+
+static void *send_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct store *st;
+	const char *e;
+	if (store_open(w->db, &st, &e) < 0) {
+		fprintf(stderr, "tagd-bench: %s\n", e);
+		w->failed = 1;
+		return NULL;
+	}
+	store_relax_sync(st); /* as tagd's sender threads do */
+	struct sender *s = sender_new(st, w->cfg, &e);
+	if (s == NULL) {
+		fprintf(stderr, "tagd-bench: %s\n", e);
+		w->failed = 1;
+		store_close(&st);
+		return NULL;
+	}
+	sender_set_part(s, w->part, w->nparts);
+	int n;
+	while ((n = sender_run(s, 1000, NULL)) > 0)
+		w->handled += n;
+	if (n < 0)
+		w->failed = 1;
+	sender_free(&s);
+	store_close(&st);
+	return NULL;
+}
+
+/* cmd_send - the outbox sent on `connections` senders until nothing is due, timed */
+static int cmd_send(const char *conf, int connections)
 {
 	struct tagd_config cfg;
 	struct store *st;
 	if (smtp_global_init() < 0 || open_all(conf, &cfg, &st) < 0)
 		return 1;
-	const char *e;
-	store_relax_sync(st); /* as tagd's sender thread does */
-	struct sender *s = sender_new(st, &cfg, &e);
-	if (s == NULL) {
-		fprintf(stderr, "tagd-bench: %s\n", e);
-		return 1;
-	}
-	int counts[5] = { 0 };
-	store_outbox_counts(st, 0, counts);
+	char *db = tagd_config_path(&cfg, cfg.database);
+	struct worker w[16];
+	if (connections < 1 || connections > 16)
+		connections = 1;
 	double t0 = now_s();
-	int total = 0, n;
-	while ((n = sender_run(s, 1000, NULL)) > 0)
-		total += n;
+	for (int k = 0; k < connections; k++) {
+		memset(&w[k], 0, sizeof(w[k]));
+		w[k].cfg = &cfg;
+		w[k].db = db;
+		w[k].part = k;
+		w[k].nparts = connections;
+		if (pthread_create(&w[k].thread, NULL, send_worker, &w[k]) != 0) {
+			fprintf(stderr, "tagd-bench: cannot start a thread\n");
+			return 1;
+		}
+	}
+	int total = 0, failed = 0;
+	for (int k = 0; k < connections; k++) {
+		pthread_join(w[k].thread, NULL);
+		total += w[k].handled;
+		failed |= w[k].failed;
+	}
 	double t = now_s() - t0;
 	int after[5] = { 0 };
 	store_outbox_counts(st, 0, after);
-	printf("{\"handled\": %d, \"seconds\": %.4f, \"rate\": %.1f, \"peak_rss_kb\": %ld}\n", total, t,
-	       t > 0 ? total / t : 0.0, peak_rss_kb());
-	sender_free(&s);
+	printf("{\"handled\": %d, \"sent\": %d, \"connections\": %d, \"seconds\": %.4f, \"rate\": %.1f,"
+	       " \"peak_rss_kb\": %ld}\n", total, after[2], connections, t, t > 0 ? total / t : 0.0, peak_rss_kb());
+	free(db);
 	store_close(&st);
 	tagd_config_free(&cfg);
 	smtp_global_cleanup();
-	return n < 0 ? 1 : 0;
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -150,8 +201,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "digest") == 0)
 		return cmd_digest(argv[2], argv[3], argv[4]);
-	if (argc == 3 && strcmp(argv[1], "send") == 0)
-		return cmd_send(argv[2]);
-	fprintf(stderr, "usage: tagd-bench digest CONF SLUG DAY | send CONF\n");
+	int conns = 1;
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "send") == 0 &&
+	    (argc == 3 || str_to_int(argv[3], 1, 16, &conns) == 0))
+		return cmd_send(argv[2], conns);
+	fprintf(stderr, "usage: tagd-bench digest CONF SLUG DAY | send CONF [CONNECTIONS]\n");
 	return 2;
 }

@@ -22,7 +22,8 @@ static const char sql_get[] =
 	"SELECT " O_COLS ", b.raw FROM outbox o JOIN outbox_body b ON b.outbox_id = o.id WHERE o.id = ?";
 static const char sql_due[] =
 	"SELECT " O_COLS " FROM outbox o"
-	" WHERE state IN ('queued','deferred') AND next_attempt <= ? ORDER BY next_attempt, o.id LIMIT ?";
+	" WHERE state IN ('queued','deferred') AND next_attempt <= ?1 AND (?4 <= 1 OR o.id % ?4 = ?3)"
+	" ORDER BY next_attempt, o.id LIMIT ?2";
 static const char sql_raw[] = "SELECT raw FROM outbox_body WHERE outbox_id = ?";
 static const char sql_next[] =
 	"SELECT min(next_attempt) FROM outbox WHERE state IN ('queued','deferred')";
@@ -151,14 +152,22 @@ int store_outbox_get(struct store *st, int64_t id, struct st_outbox *o)
 	return rc == SQLITE_ROW ? 0 : st_fail(st, rc);
 }
 
-int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox **list_r, int *n_r)
+int store_outbox_due_part(struct store *st, time_t now, int limit, int part, int nparts,
+			  struct st_outbox **list_r, int *n_r)
 {
 	sqlite3_stmt *s = st_prepare(st, sql_due);
 	if (s == NULL)
 		return -1;
 	st_bind_int(s, 1, now);
 	st_bind_int(s, 2, limit);
+	st_bind_int(s, 3, part);
+	st_bind_int(s, 4, nparts);
 	return read_list(st, s, 0, list_r, n_r);
+}
+
+int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox **list_r, int *n_r)
+{
+	return store_outbox_due_part(st, now, limit, 0, 1, list_r, n_r);
 }
 
 int store_outbox_raw(struct store *st, int64_t id, struct st_outbox *o)

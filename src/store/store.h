@@ -291,6 +291,10 @@ int store_outbox_get(struct store *st, int64_t id, struct st_outbox *o);
    is sent (sorting a batch of digests with their bytes spilled the page
    cache: bench/) */
 int store_outbox_due(struct store *st, time_t now, int limit, struct st_outbox **list_r, int *n_r);
+/* store_outbox_due_part - the same, only the mails whose id % nparts is
+   part (senders on several connections share the outbox out this way) */
+int store_outbox_due_part(struct store *st, time_t now, int limit, int part, int nparts,
+			  struct st_outbox **list_r, int *n_r);
 /* store_outbox_raw - the bytes of mail id into o->raw / o->rawlen (freed
    with o); 0, 1 when there is no such mail, -1 on error */
 int store_outbox_raw(struct store *st, int64_t id, struct st_outbox *o);

@@ -36,6 +36,7 @@
 
 #define MAILDIR_SCAN_MS 1000
 #define MAX_POLL_FDS 128
+#define MAX_SENDERS 16          /* [smtp] connections at most (its bound in settings.c) */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -61,14 +62,20 @@ struct daemon {
 	int imap_in_tx;                 /* an IMAP batch is open in imap_st (imap_commit ends it) */
 	volatile int imap_stop;         /* the loop ended without a signal (--until) */
 	int pending;                    /* archived, not yet processed */
-	/* the outbox's sender, in its own thread with its own store connection */
-	pthread_t send_thread;
-	int send_running;
-	struct sender *sender;
-	struct store *send_st;
+	/* the outbox's senders ([smtp] connections), each in its own thread
+	   with its own store connection and SMTP connection */
+	struct send_worker {
+		struct daemon *d;
+		struct store *st;
+		struct sender *sender;
+		pthread_t thread;
+		unsigned seen;          /* the kicks it has answered */
+	} send_w[MAX_SENDERS];
+	int nsend;
+	int send_running;           /* threads started */
 	pthread_mutex_t send_lock;
 	pthread_cond_t send_cond;
-	int send_kick;
+	unsigned send_kicks;
 	volatile int send_stop;
 };
 
@@ -512,26 +519,27 @@ static void kick_sender(struct daemon *d)
 	if (!d->send_running)
 		return;
 	pthread_mutex_lock(&d->send_lock);
-	d->send_kick = 1;
-	pthread_cond_signal(&d->send_cond);
+	d->send_kicks++;
+	pthread_cond_broadcast(&d->send_cond);
 	pthread_mutex_unlock(&d->send_lock);
 }
 
 static void *send_main(void *arg)
 {
-	struct daemon *d = arg;
+	struct send_worker *w = arg;
+	struct daemon *d = w->d;
 	while (!d->send_stop) {
-		int n = sender_run(d->sender, 1000, &d->send_stop);
+		int n = sender_run(w->sender, 1000, &d->send_stop);
 		if (n < 0)
 			log_warn("sender: store error; trying again shortly");
 		/* wait for the next due mail, a kick, or a second (simulated
 		   clocks move fast) */
-		time_t next = sender_next(d->sender);
+		time_t next = sender_next(w->sender);
 		long wait_ms = 1000;
 		if (n > 0 && next >= 0 && next <= clock_now())
 			wait_ms = 0;
 		pthread_mutex_lock(&d->send_lock);
-		if (wait_ms > 0 && !d->send_kick && !d->send_stop) {
+		if (wait_ms > 0 && w->seen == d->send_kicks && !d->send_stop) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += wait_ms * 1000000L;
@@ -539,7 +547,7 @@ static void *send_main(void *arg)
 			ts.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&d->send_cond, &d->send_lock, &ts);
 		}
-		d->send_kick = 0;
+		w->seen = d->send_kicks;
 		pthread_mutex_unlock(&d->send_lock);
 	}
 	return NULL;
@@ -548,29 +556,44 @@ static void *send_main(void *arg)
 static int start_sender(struct daemon *d)
 {
 	const char *err;
-	if (store_open(d->db_path, &d->send_st, &err) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	/* a commit per mail sent, without its fsync: a kill loses no mark, a
-	   power loss may send a few mails again (bench/: the fsync per mail
-	   held the sender to a quarter of smtp-source's rate) */
-	if (store_relax_sync(d->send_st) < 0)
-		log_warn("sender: %s", store_error(d->send_st));
-	d->sender = sender_new(d->send_st, &d->cfg, &err);
-	if (d->sender == NULL) {
-		log_error("sender: %s", err);
-		return -1;
+	/* several connections only to a smarthost; --once sends on one */
+	int n = 1;
+	if (!d->opts->once && d->cfg.smtp_url && *d->cfg.smtp_url)
+		n = d->cfg.smtp_connections > MAX_SENDERS ? MAX_SENDERS : (int)d->cfg.smtp_connections;
+	if (n < 1)
+		n = 1;
+	for (int k = 0; k < n; k++) {
+		struct send_worker *w = &d->send_w[k];
+		w->d = d;
+		if (store_open(d->db_path, &w->st, &err) < 0) {
+			log_error("%s", err);
+			return -1;
+		}
+		d->nsend = k + 1;
+		/* a commit per mail sent, without its fsync: a kill loses no
+		   mark, a power loss may send a few mails again (bench/: the
+		   fsync per mail held the sender to a quarter of smtp-source's
+		   rate) */
+		if (store_relax_sync(w->st) < 0)
+			log_warn("sender: %s", store_error(w->st));
+		w->sender = sender_new(w->st, &d->cfg, &err);
+		if (w->sender == NULL) {
+			log_error("sender: %s", err);
+			return -1;
+		}
+		sender_set_part(w->sender, k, n);
 	}
 	if (d->opts->once)
 		return 0;
 	pthread_mutex_init(&d->send_lock, NULL);
 	pthread_cond_init(&d->send_cond, NULL);
-	if (pthread_create(&d->send_thread, NULL, send_main, d) != 0) {
-		log_error("cannot start the sender thread");
-		return -1;
+	for (int k = 0; k < d->nsend; k++) {
+		if (pthread_create(&d->send_w[k].thread, NULL, send_main, &d->send_w[k]) != 0) {
+			log_error("cannot start a sender thread");
+			return -1;
+		}
+		d->send_running = k + 1;
 	}
-	d->send_running = 1;
 	return 0;
 }
 
@@ -579,13 +602,17 @@ static void stop_sender(struct daemon *d)
 	if (d->send_running) {
 		d->send_stop = 1;
 		kick_sender(d);
-		pthread_join(d->send_thread, NULL);
+		for (int k = 0; k < d->send_running; k++)
+			pthread_join(d->send_w[k].thread, NULL);
 		d->send_running = 0;
 		pthread_mutex_destroy(&d->send_lock);
 		pthread_cond_destroy(&d->send_cond);
 	}
-	sender_free(&d->sender);
-	store_close(&d->send_st);
+	for (int k = 0; k < d->nsend; k++) {
+		sender_free(&d->send_w[k].sender);
+		store_close(&d->send_w[k].st);
+	}
+	d->nsend = 0;
 }
 
 /* ---- the loop ---- */
@@ -653,7 +680,7 @@ static int run_loop(struct daemon *d)
 			break;
 		if (d->opts->once) {
 			/* send what is due, as the sender thread would */
-			while (sender_run(d->sender, 1000, NULL) > 0)
+			while (sender_run(d->send_w[0].sender, 1000, NULL) > 0)
 				;
 			break;
 		}

@@ -24,6 +24,7 @@ struct sender {
 	char *maildir_out;
 	time_t *sent_at;                /* ring of send times for the rate limit */
 	int rate, ring_pos;
+	int part, nparts;               /* this sender's share of the outbox */
 	unsigned down;                  /* rounds in a row the smarthost did not answer */
 	int64_t paused_until_ms;        /* monotonic; no round before (0: none) */
 };
@@ -63,7 +64,20 @@ struct sender *sender_new(struct store *st, const struct tagd_config *cfg, const
 	s->rate = (int)cfg->smtp_rate;
 	if (s->rate > 0)
 		s->sent_at = xcalloc((size_t)s->rate, sizeof(time_t));
+	s->nparts = 1;
 	return s;
+}
+
+void sender_set_part(struct sender *s, int part, int nparts)
+{
+	s->part = part;
+	s->nparts = nparts > 0 ? nparts : 1;
+	if (s->rate > 0 && s->nparts > 1) {
+		s->rate = s->rate / s->nparts > 0 ? s->rate / s->nparts : 1;
+		free(s->sent_at);
+		s->sent_at = xcalloc((size_t)s->rate, sizeof(time_t));
+		s->ring_pos = 0;
+	}
 }
 
 void sender_free(struct sender **sp)
@@ -145,7 +159,7 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 	time_t now = clock_now();
 	struct st_outbox *list;
 	int n;
-	if (store_outbox_due(s->st, now, max < BATCH ? max : BATCH, &list, &n) < 0)
+	if (store_outbox_due_part(s->st, now, max < BATCH ? max : BATCH, s->part, s->nparts, &list, &n) < 0)
 		return -1;
 	int handled = 0;
 	for (int i = 0; i < n && !(stop && *stop); i++) {

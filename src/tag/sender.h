@@ -15,6 +15,10 @@ struct sender;
 
 struct sender *sender_new(struct store *st, const struct tagd_config *cfg, const char **error_r);
 void sender_free(struct sender **s);
+/* sender_set_part - this sender takes only mails whose outbox id % nparts
+   is part, and 1/nparts of the rate limit: one of nparts senders, each on
+   its own connection and thread ([smtp] connections) */
+void sender_set_part(struct sender *s, int part, int nparts);
 /* sender_run - send what is due now, at most max mails; the number
    handled (sent, deferred or failed), or -1 on a store error.
    *stop is checked between mails. */

@@ -60,6 +60,8 @@ const struct cfg_def tagd_config_defs[] = {
 	{ "smtp", "helo", CFG_STR, C(smtp_helo), "", 0, 0, NULL, "EHLO name (default: hostname)", NULL },
 	{ "smtp", "timeout", CFG_SECONDS, C(smtp_timeout), "60s", 1, 3600, NULL, "per-message timeout", NULL },
 	{ "smtp", "rate_per_minute", CFG_INT, C(smtp_rate), "0", 0, 1000000, NULL, "sending rate limit, 0 = none", NULL },
+	{ "smtp", "connections", CFG_INT, C(smtp_connections), "1", 1, 16, NULL,
+	  "connections to the smarthost, each sending its share of the outbox (the rate limit is shared out too)", NULL },
 	{ "smtp", "retry_for", CFG_SECONDS, C(smtp_retry_for), "5d", 60, 60 * 86400, NULL, "how long deferred mail is retried", NULL },
 	{ "smtp", "bounce_threshold", CFG_INT, C(bounce_threshold), "5", 1, 1000, NULL, "bounce score that disables delivery to a participant", NULL },
 	{ "limits", "max_message_size", CFG_SIZE, C(max_message_size), "25M", 1024, (int64_t)1 << 31, NULL, "largest message taken", NULL },

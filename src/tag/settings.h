@@ -57,6 +57,7 @@ struct tagd_config {
 	char *smtp_helo;
 	int64_t smtp_timeout;
 	int64_t smtp_rate;      /* messages per minute, 0 = unlimited */
+	int64_t smtp_connections; /* connections (sender threads) to the smarthost */
 	int64_t smtp_retry_for; /* give up deferred mail after this long */
 	int64_t bounce_threshold;
 	/* [limits] */

@@ -32,8 +32,9 @@ im = r.get("imap", {})
 if "tagd" in im:
     print("ok" if im["tagd"].get("seconds") else "not ok", "- tagd took the IMAP mailbox")
 s = r.get("smtp", {})
-if "send" in s:
-    print("ok" if s["send"].get("handled") == 200 else "not ok", "- the outbox went to smtp-sink (%s)" % s["send"].get("handled"))
+for c, v in sorted(s.get("send", {}).items()):
+    print("ok" if v.get("sent") == 200 else "not ok",
+          "- the outbox went to smtp-sink on %s connection(s), every mail marked sent (%s)" % (c, v.get("sent")))
 PY
 while IFS= read -r line; do
 	case "$line" in
