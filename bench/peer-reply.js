@@ -5,7 +5,7 @@
 // Reads what peer-parse.py wrote, takes each text through
 // new EmailReplyParser().read(text).getVisibleText() (the reply without
 // quotes and signatures) and writes {"id", "text"} per line. On stderr:
-// "messages N seconds S" (the extraction loop alone, the file read first).
+// "messages N seconds S" (reading, extracting and writing, one message at a time).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -13,13 +13,22 @@ const erp = require(path.join(__dirname, 'node_modules', 'email-reply-parser'));
 const EmailReplyParser = erp.default || erp;
 
 const [inp, out] = process.argv.slice(2);
-const lines = fs.readFileSync(inp, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+// line by line, as the first stage wrote them: one message in memory at a time
+const readline = require('readline');
 const t0 = process.hrtime.bigint();
-const res = [];
-for (const m of lines) {
+const rl = readline.createInterface({ input: fs.createReadStream(inp, 'utf8'), crlfDelay: Infinity });
+const ws = fs.createWriteStream(out);
+let n = 0;
+rl.on('line', (l) => {
+  if (l.length === 0) return;
+  const m = JSON.parse(l);
   const visible = new EmailReplyParser().read(m.text).getVisibleText();
-  res.push(JSON.stringify({ id: m.id, text: visible }));
-}
-const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-fs.writeFileSync(out, res.join('\n') + '\n');
-process.stderr.write(`messages ${lines.length} seconds ${secs.toFixed(4)}\n`);
+  ws.write(JSON.stringify({ id: m.id, text: visible }) + '\n');
+  n++;
+});
+rl.on('close', () => {
+  ws.end(() => {
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    process.stderr.write(`messages ${n} seconds ${secs.toFixed(4)}\n`);
+  });
+});
