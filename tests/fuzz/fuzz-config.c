@@ -3,7 +3,8 @@
    tagd.conf (cfg_load_string over the tagd_config_defs table, then
    cfg_dump). The first byte chooses the reader (odd: tagd.conf).
    Properties: a good session has its required fields; the dump never
-   shows a secret value. Run the fuzzer with stdin from /dev/null: a
+   shows a secret value, and a good config's dump reads back to the same
+   settings. Run the fuzzer with stdin from /dev/null: a
    password_file key reads the file it names. */
 #include "config.h"
 #include "fuzz.h"
@@ -13,6 +14,7 @@
 #include "lib/xalloc.h"
 #include "tag/session.h"
 #include "tag/settings.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,22 @@ static void tagd_conf(const char *text)
 	if (c.imap_password && strlen(c.imap_password) >= 4)
 		fuzz_check(strstr(buf_cstr(&dump), c.imap_password) == NULL ||
 			   strstr(text, c.imap_password) != NULL, "the dump hides the IMAP password");
+	/* --dump-config read back gives the same settings */
+	if (n == 0 && c.imap_password == NULL && c.smtp_password == NULL) {
+		struct tagd_config c2;
+		memset(&c2, 0, sizeof(c2));
+		cfg_defaults(tagd_config_defs, &c2);
+		struct buf err2 = BUF_INIT, dump2 = BUF_INIT;
+		int n2 = cfg_load_string(tagd_config_defs, &c2, buf_cstr(&dump), "dump", &err2);
+		if (n2 != 0)
+			fprintf(stderr, "%s---\n%s", buf_cstr(&dump), buf_cstr(&err2));
+		fuzz_check(n2 == 0, "the dump of a good config reads back without problems");
+		cfg_dump(tagd_config_defs, &c2, &dump2);
+		fuzz_check(strcmp(buf_cstr(&dump), buf_cstr(&dump2)) == 0, "the dump read back dumps the same");
+		cfg_free(tagd_config_defs, &c2);
+		buf_free(&err2);
+		buf_free(&dump2);
+	}
 	cfg_free(tagd_config_defs, &c);
 	buf_free(&err);
 	buf_free(&dump);
