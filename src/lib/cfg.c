@@ -267,6 +267,15 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (c->lines_out)
 		c->lines_out[i] = c->line;
 	const char *err = NULL;
+	if (value[0] == ';') {
+		/* inih keeps "key =;x" as ";x", yet "key = ;x" is a comment:
+		   refused, so that every value read can be written back
+		   (--dump-config) and read again the same */
+		buf_printf(c->errors, "%s:%d: [%s] %s: a value may not begin with ';' (a comment)\n",
+			   c->name, c->line, section, name);
+		c->nerrors++;
+		return 1;
+	}
 	if (set_value(d, c->target, value, &err) < 0) {
 		buf_printf(c->errors, "%s:%d: [%s] %s: %s\n", c->name, c->line, section, name, err);
 		c->nerrors++;
