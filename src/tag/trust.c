@@ -8,6 +8,7 @@
 #include "lib/xalloc.h"
 #include "mail/listaddr.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,18 +445,23 @@ int trust_vouch(struct ingest *in, struct store *st, const struct st_session *se
 	char *subject = NULL;
 	if (token_check(st, "vouch", tag + strlen(VOUCH_PREFIX), &subject) < 0)
 		return vouch_outcome(r, "a confirmation with a token that is not good");
-	long long row_id = 0, pid = -1;
-	char tail;
-	int fields = sscanf(subject, "%lld.%lld%c", &row_id, &pid, &tail);
+	/* the token's subject is ROW.PARTICIPANT (0 for an organizer) */
+	int64_t row_id = 0, pid = -1;
+	char *dot = strchr(subject, '.');
+	int good = dot != NULL;
+	if (good) {
+		*dot = '\0';
+		good = str_to_i64(subject, 1, INT64_MAX, &row_id) == 0 && str_to_i64(dot + 1, 0, INT64_MAX, &pid) == 0;
+	}
 	free(subject);
-	if (fields != 2 || row_id <= 0 || pid < 0)
+	if (!good)
 		return vouch_outcome(r, "a confirmation with a token that is not good");
 	struct st_message held;
 	int rc = store_message_get(st, row_id, &held);
 	if (rc < 0)
 		return -1;
 	if (rc > 0)
-		return vouch_outcome(r, "a confirmation for message %lld, which is not in the store", row_id);
+		return vouch_outcome(r, "a confirmation for message %lld, which is not in the store", (long long)row_id);
 	int ret = 0;
 	const char *sender = held.sender ? held.sender : "";
 	/* the token's participant must still be the held message's sender,
@@ -475,16 +481,16 @@ int trust_vouch(struct ingest *in, struct store *st, const struct st_session *se
 		bound = *sender != '\0';
 	}
 	if (held.session_id != ses->id || !bound) {
-		vouch_outcome(r, "a confirmation for message %lld, which it does not match", row_id);
+		vouch_outcome(r, "a confirmation for message %lld, which it does not match", (long long)row_id);
 		goto out;
 	}
 	if (msg->from.addr == NULL || str_casecmp(msg->from.addr, sender) != 0) {
-		vouch_outcome(r, "a confirmation for message %lld from %s, not from its sender", row_id,
+		vouch_outcome(r, "a confirmation for message %lld from %s, not from its sender", (long long)row_id,
 			      msg->from.addr ? msg->from.addr : "an unknown address");
 		goto out;
 	}
 	if (held.state == NULL || strcmp(held.state, "held") != 0) {
-		vouch_outcome(r, "a confirmation for message %lld, which is %s already", row_id,
+		vouch_outcome(r, "a confirmation for message %lld, which is %s already", (long long)row_id,
 			      held.state && strcmp(held.state, "discarded") == 0 ? "discarded" : "taken");
 		goto out;
 	}
@@ -496,8 +502,8 @@ int trust_vouch(struct ingest *in, struct store *st, const struct st_session *se
 		ret = -1;
 		goto out;
 	}
-	log_info("message %lld released by its sender's confirmation: %s", row_id, rel.reason);
-	vouch_outcome(r, "confirmed message %lld: %s", row_id, rel.reason);
+	log_info("message %lld released by its sender's confirmation: %s", (long long)row_id, rel.reason);
+	vouch_outcome(r, "confirmed message %lld: %s", (long long)row_id, rel.reason);
 	ingest_result_free(&rel);
 out:
 	st_message_free(&held);
