@@ -283,31 +283,54 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* too_long - a line that does not fit inih's line buffer (num bytes with
+   the NUL: 200 in Debian's build). inih would read the rest of it as a
+   line of its own, so that the tail of a long value could set another key:
+   the line (start: its first bytes) is reported, unless it is a comment,
+   and given to inih as an empty one. */
+static char *too_long(struct load_ctx *c, const char *start, char *str, int num)
+{
+	start += strspn(start, " \t");
+	if (*start != '#' && *start != ';') {
+		buf_printf(c->errors, "%s:%d: line longer than %d bytes: not read\n", c->name, c->line, num - 2);
+		c->nerrors++;
+	}
+	str[0] = '\n';
+	str[1] = '\0';
+	return str;
+}
+
 static char *file_reader(char *str, int num, void *stream)
 {
 	struct load_ctx *c = stream;
 	FILE *f = (FILE *)c->text;
 	char *r = fgets(str, num, f);
-	if (r)
-		c->line++;
-	return r;
+	if (r == NULL)
+		return NULL;
+	c->line++;
+	size_t n = strlen(str);
+	if (n == 0 || str[n - 1] == '\n' || n + 1 < (size_t)num)
+		return r; /* a whole line, or the last one without its line end */
+	int ch;
+	while ((ch = fgetc(f)) != EOF && ch != '\n')
+		;
+	return too_long(c, str, str, num);
 }
 
 static char *string_reader(char *str, int num, void *stream)
 {
 	struct load_ctx *c = stream;
 	const char *p = c->text;
-	if (*p == '\0' || num < 2)
+	if (*p == '\0' || num < 3)
 		return NULL;
-	int n = 0;
-	while (n < num - 1 && p[n] && p[n] != '\n')
-		n++;
-	if (p[n] == '\n' && n < num - 1)
-		n++;
-	memcpy(str, p, (size_t)n);
-	str[n] = '\0';
-	c->text = p + n;
+	size_t len = strcspn(p, "\n");
+	c->text = p + len + (p[len] == '\n' ? 1 : 0);
 	c->line++;
+	if (len + 2 > (size_t)num)
+		return too_long(c, p, str, num);
+	memcpy(str, p, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
 	return str;
 }
 

@@ -55,8 +55,13 @@ static void tagd_conf(const char *text)
 	if (c.imap_password && strlen(c.imap_password) >= 4)
 		fuzz_check(strstr(buf_cstr(&dump), c.imap_password) == NULL ||
 			   strstr(text, c.imap_password) != NULL, "the dump hides the IMAP password");
-	/* --dump-config read back gives the same settings */
-	if (n == 0 && c.imap_password == NULL && c.smtp_password == NULL) {
+	/* --dump-config read back gives the same settings (inih reads lines
+	   of at most 198 bytes, and the dump's " = " can make a line that
+	   fitted too long: that is reported on reading, not checked here) */
+	int long_line = 0;
+	for (const char *l = buf_cstr(&dump); *l && !long_line; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0))
+		long_line = strcspn(l, "\n") > 198;
+	if (n == 0 && !long_line && c.imap_password == NULL && c.smtp_password == NULL) {
 		struct tagd_config c2;
 		memset(&c2, 0, sizeof(c2));
 		cfg_defaults(tagd_config_defs, &c2);

@@ -54,6 +54,28 @@ T session create "$fix/prof-learning.session" >/dev/null &&
 T draft import prof-learning "$fix/prof-learning-draft.md" >/dev/null
 ok $? "session and draft set up"
 
+# ---- a config line longer than the INI reader takes: refused, its tail
+# never read as a setting of its own
+"$PYTHON3" - "$fix/prof-learning.session" "$tmp/long.session" "$tmp/long.conf" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+goal = "goal = Identify entry points "
+goal += "x" * (199 - len(goal))
+s = s.replace("goal = Identify entry points and strategies at multiple levels of practice",
+              goal + "goal = EVIL-TAIL <evil@evil.example>")
+open(sys.argv[2], "w").write(s)
+open(sys.argv[3], "w").write("[tagd]\nhostname = " + "h" * (199 - 11) + "user = root\n")
+PY
+T session create "$tmp/long.session" >"$tmp/long.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "long.session:18: line longer than" "$tmp/long.out"
+ok $? "a session file with a 228-byte line is refused, naming the line (exit $rc)"
+if T session show prof-learning --json 2>/dev/null | grep -q EVIL-TAIL; then ok 1 "the line's tail set nothing"; else ok 0 "the line's tail set nothing"; fi
+"$TAGD" --check-config -c "$tmp/long.conf" >"$tmp/long-conf.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "long.conf:2: line longer than" "$tmp/long-conf.out" && ! grep -q "user" "$tmp/long-conf.out"
+ok $? "so is a tagd.conf line whose tail would read 'user = root' (exit $rc)"
+
 # ---- names from a participants CSV and from tagctl participant add
 printf 'email,name,organization,role,years_experience\r\n' >"$tmp/people.csv"
 printf 'eve.crlf@example.org,"Eve\r\nBcc: victim@x.example",Org,Teacher,3\r\n' >>"$tmp/people.csv"
