@@ -305,6 +305,8 @@ def table(R):
     w("tagd benchmarks: %s, %d cores, load average %.1f at the start" % (
         R["date"], os.cpu_count(), R["load"]))
     w("corpus: replies to a 200-paragraph draft (bench/gen-corpus.py, seed 8): %s" % R.get("corpus_note", ""))
+    if R.get("rerun"):
+        w("(sections %s measured again, alone)" % R["rerun"])
     w("")
     for tag in R.get("ingest", {}):
         t, p = R["ingest"][tag]["tagd"], R["ingest"][tag]["peer"]
@@ -426,6 +428,11 @@ def main():
     out = a.out or os.path.join(BUILD, "bench-out" + ("-smoke" if a.smoke else ""))
     os.makedirs(out, exist_ok=True)
     R = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": os.getloadavg()[0]}
+    prev = os.path.join(out, "results.json")
+    if a.only and os.path.exists(prev):
+        # --only again: the other sections' figures stay those of the last run
+        R = json.load(open(prev))
+        R["rerun"] = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     sizes = [int(x) for x in a.sizes.split(",")]
     growth = [int(x) for x in a.growth.split(",")]
     big = max(sizes + growth)
