@@ -108,24 +108,38 @@ static struct line *split_lines(const char *text, int *n_r)
 
 /* has_ci - the n bytes at s contain needle, ignoring ASCII case. Every
    line of every message meets dozens of needles: only a position whose
-   byte matches the needle's first is compared further (bench/: the plain
-   scan was an eighth of ingest). */
+   byte matches the needle's first is compared further, and the needle is
+   walked to its NUL, never measured (bench/: the plain scan was an
+   eighth of ingest, then strlen of the needles another 4%). */
 static int has_ci(const char *s, size_t n, const char *needle)
 {
-	size_t m = strlen(needle);
-	if (m == 0 || m > n)
-		return m == 0;
-	unsigned char lo = (unsigned char)needle[0], up = lo;
+	unsigned char lo = (unsigned char)needle[0];
+	if (lo == 0)
+		return 1;
 	if (lo >= 'A' && lo <= 'Z')
 		lo = (unsigned char)(lo + 32);
-	if (lo >= 'a' && lo <= 'z')
-		up = (unsigned char)(lo - 32);
-	else
-		up = lo;
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i + m <= n; i++)
-		if ((p[i] == lo || p[i] == up) && str_ncasecmp(s + i + 1, needle + 1, m - 1) == 0)
+	unsigned char up = lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - 32) : lo;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	for (; p < end; p++) {
+		if (*p != lo && *p != up)
+			continue;
+		const unsigned char *q = p + 1, *w = (const unsigned char *)needle + 1;
+		while (*w && q < end) {
+			unsigned char a = *q, b = *w;
+			if (a >= 'A' && a <= 'Z')
+				a = (unsigned char)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (unsigned char)(b + 32);
+			if (a != b)
+				break;
+			q++;
+			w++;
+		}
+		if (*w == 0)
 			return 1;
+		if (q == end)
+			return 0; /* the rest is shorter than the needle */
+	}
 	return 0;
 }
 
