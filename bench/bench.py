@@ -432,7 +432,8 @@ def main():
     if a.only and os.path.exists(prev):
         # --only again: the other sections' figures stay those of the last run
         R = json.load(open(prev))
-        R["rerun"] = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        note = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        R["rerun"] = R["rerun"] + "; " + note if R.get("rerun") else note
     sizes = [int(x) for x in a.sizes.split(",")]
     growth = [int(x) for x in a.growth.split(",")]
     big = max(sizes + growth)
