@@ -11,7 +11,7 @@
 FAULT_TESTS = tests/integration/test-faults-imap.sh tests/integration/test-faults-smtp.sh \
 	tests/integration/test-faults-disk.sh tests/integration/test-faults-concurrent.sh
 TESTS += $(FAULT_TESTS)
-EXTRA_DIST += $(FAULT_TESTS)
+EXTRA_DIST += $(FAULT_TESTS) tests/valgrind.supp
 
 # ENOSPC without a small filesystem to fill (not root): a preloaded shim
 check_PROGRAMS += tests/integration/enospc.so
@@ -28,16 +28,17 @@ check-faults: all
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --num-callers=40 --track-fds=no \
+	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp \
 	--log-file=$(abs_top_builddir)/valgrind-logs/%p.log
 # the programs (unit tests) and the shell tests (tagd and tagctl through
 # TAGD_WRAPPER, see tests/integration/tap.sh)
 check-valgrind: all
 	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS)
-	rm -rf valgrind-logs && mkdir -p valgrind-logs
+	rm -rf valgrind-logs && mkdir -p valgrind-logs && chmod 1777 valgrind-logs # (tagd as [tagd] user logs too)
 	list=; for t in $(TESTS); do case $$t in tests/unit/*|*.sh) list="$$list $$t";; esac; done; \
 	rc=0; TAGD_WRAPPER='$(VALGRIND)' $(MAKE) $(AM_MAKEFLAGS) -k check-TESTS \
 		TESTS="$$list" LOG_COMPILER='$(VALGRIND)' || rc=$$?; \
-	bad=$$(find valgrind-logs -name '*.log' -size +0 | sort); \
+	bad=$$(find valgrind-logs -type f -name '*.log' -size +0 | sort); \
 	if [ -n "$$bad" ]; then \
 		echo "valgrind found errors or definite leaks:"; \
 		for f in $$bad; do echo "== $$f"; head -60 "$$f"; done; \

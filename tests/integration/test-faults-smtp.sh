@@ -191,12 +191,15 @@ smtpd_faults "$tmp/smtp" '{"stall_data": 0.01}'
 for r in $(seq "$ROUNDS"); do
 	before=$(count "SELECT count(*) FROM outbox WHERE state = 'sent'")
 	start_tagd
-	if [ $((r % 2)) -eq 1 ]; then
-		ms=$(($(rand 1500) * SLOW + 50))
+	if [ $((r % 3)) -eq 1 ]; then
+		# at a random moment of the start-up and the first mails
+		ms=$(($(rand 400) * SLOW + 20))
 		msleep "$ms"
 		how="after $ms ms"
 	else
-		left=$((N + 6 - before))
+		# as soon as a random mail is marked sent, the kills spread over
+		# what is left to send
+		left=$(((N + 6 - before) / (ROUNDS - r + 1)))
 		[ "$left" -lt 1 ] && left=1
 		target=$((before + 1 + $(rand "$left")))
 		kill_when "$tagd_pid" "SELECT count(*) FROM outbox WHERE state = 'sent'" "$target" $((30 * SLOW))
