@@ -31,7 +31,7 @@ check-faults: all
 	$(FAULT_COUNTS) $(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS="$(FAULT_TESTS)"
 
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	--show-leak-kinds=definite --num-callers=40 --track-fds=no \
+	--show-leak-kinds=definite --num-callers=40 --track-fds=no --vgdb=no \
 	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp \
 	--log-file=$(abs_top_builddir)/valgrind-logs/%p.log
 # the programs (unit tests) and the shell tests (tagd and tagctl through

@@ -96,6 +96,7 @@ start_tagd() {
 # kill_when PID SQL TARGET SECONDS - SIGKILL PID the moment the count SQL
 # reaches TARGET (polled every 2 ms), or after SECONDS anyway
 kill_when() {
+	# (stderr: bash reports the killed job there)
 	"$PYTHON3" - "$db" "$@" <<'PY'
 import os, signal, sqlite3, sys, time
 db, pid, sql, target, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
@@ -112,7 +113,8 @@ while time.time() < end:
     time.sleep(0.002)
 os.kill(pid, signal.SIGKILL)
 PY
-}
+	wait "$1"
+} 2>/dev/null
 kill9_tagd() {
 	kill -9 "$tagd_pid" 2>/dev/null
 	wait "$tagd_pid" 2>/dev/null
@@ -252,15 +254,33 @@ ok $? "at most one duplicate delivery per kill ($dups)"
 # ---- Dovecot restarted mid-fetch ----
 M=$((N < 150 ? N : 150))
 base=$(count "SELECT count(*) FROM message WHERE source = 'imap'")
-# big messages, so that the fetch takes a while
+# fetches_seen - UID FETCH commands for bodies in Dovecot's protocol logs
+fetches_seen() {
+	cat "$(dovecot_rawlog alice)"/*.in 2>/dev/null | grep -c 'BODY.PEEK\[\]'
+}
+# wait_fetch N SECONDS - until more than N such commands were sent
+wait_fetch() {
+	_n=0
+	while [ $_n -lt $(($2 * 200)) ]; do
+		[ "$(fetches_seen)" -gt "$1" ] && return 0
+		sleep 0.005
+		_n=$((_n + 1))
+	done
+	return 1
+}
+f0=$(fetches_seen)
+# big messages, so that the fetch takes a while; the restart comes the
+# moment tagd asks for their bodies
 # shellcheck disable=SC2046
-drop $(gen restart 1 "$M" 200)
-wait_for $((20 * SLOW)) at_least "SELECT count(*) FROM message" $((base + 1))
+drop $(gen restart 1 "$M" 1000)
+wait_fetch "$f0" $((20 * SLOW))
+ok $? "tagd starts fetching $M big messages"
 dovecot_restart >>"$tmp/dovecot.out" 2>&1
 ok $? "Dovecot restarted while tagd fetches"
-diag "restart after $(($(count "SELECT count(*) FROM message WHERE source = 'imap'") - base)) of $M new messages"
+diag "restart after $(($(count "SELECT count(*) FROM message WHERE source = 'imap'") - base)) of $M new messages were stored"
 wait_for $((60 * SLOW)) settled $((base + M))
 ok $? "tagd reconnects and takes the rest"
+diag "tagd saw: $(grep -m1 'FETCH.*failed' "$tmp/tagd.log" | sed 's/.*TAG: //')"
 is "$(count "SELECT count(*) FROM message")" "$((N + M))" "nothing twice after the restart"
 kill -0 "$tagd_pid" 2>/dev/null
 ok $? "tagd runs on"
