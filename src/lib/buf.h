@@ -23,7 +23,17 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
+/* buf_putc - append one byte; inline while there is room (it is called
+   once per byte by the renderer and the encoders) */
+static inline int buf_putc(struct buf *b, char c)
+{
+	if (b->len + 1 < b->cap && b->len < (b->max ? b->max : BUF_DEFAULT_MAX)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_append(b, &c, 1);
+}
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* buf_cstr - the contents as a C string ("" when empty); borrowed */

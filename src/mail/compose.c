@@ -757,6 +757,83 @@ static char *crlf_copy(const char *s, size_t *len_r)
 	return buf_steal(&b, len_r);
 }
 
+/* QP_LINE - longest quoted-printable line, a soft break's '=' included
+   (RFC 2045 6.7) */
+#define QP_LINE 76
+
+/* qp_line_end - s[i] ends a line: LF, CRLF, or the end of the text */
+static inline int qp_line_end(const char *s, size_t n, size_t i)
+{
+	return i == n || s[i] == '\n' || (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n');
+}
+
+/* qp_token - how the octet at s[i] goes out at column col: 1 as it is, 3
+   as =XX. Encoded: '=', controls and 8-bit octets, a blank before a line
+   end, and at the start of a line the F of "From " and a lone "." (that
+   mbox writers and SMTP servers would alter) */
+static inline size_t qp_token(const char *s, size_t n, size_t i, size_t col)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (c == ' ' || c == '\t')
+		return qp_line_end(s, n, i + 1) ? 3 : 1;
+	if (c == '=' || c < 32 || c >= 127)
+		return 3;
+	if (col == 0 && c == 'F' && n - i >= 5 && memcmp(s + i, "From ", 5) == 0)
+		return 3;
+	if (col == 0 && c == '.' && qp_line_end(s, n, i + 1))
+		return 3;
+	return 1;
+}
+
+/* qp_encode - text s[0..n) (LF or CRLF line ends) as quoted-printable
+   with CRLF line ends (our own encoder: libetpan's writes each octet
+   through a callback and encodes most punctuation, and was the larger
+   part of composing an acknowledgement). At most 4n + 8 octets: an octet
+   takes 3, a soft break 3 per 25 encoded octets, a line end 2. */
+static char *qp_encode(const char *s, size_t n, size_t *len_r)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(4 * n + 8), *o = out;
+	size_t col = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		/* the common case: printable, not '=', mid-line, far from the limit */
+		if (c > ' ' && c < 127 && c != '=' && col > 0 && col < QP_LINE - 2) {
+			*o++ = (char)c;
+			col++;
+			continue;
+		}
+		if (c == '\r' && i + 1 < n && s[i + 1] == '\n')
+			continue;
+		if (c == '\n') {
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+			continue;
+		}
+		size_t tl = qp_token(s, n, i, col);
+		if (col + tl > QP_LINE - 1 && !(col + tl == QP_LINE && qp_line_end(s, n, i + 1))) {
+			memcpy(o, "=\r\n", 3);
+			o += 3;
+			col = 0;
+			tl = qp_token(s, n, i, col);
+		}
+		if (tl == 1) {
+			*o++ = (char)c;
+		} else {
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+		col += tl;
+	}
+	*o = '\0';
+	*len_r = (size_t)(o - out);
+	return out;
+}
+
 /* text_mechanism - 7bit when every octet is ASCII, every CR ends a line
    and no line passes 998 octets; else quoted-printable */
 static int text_mechanism(const char *s, size_t n)
@@ -782,9 +859,10 @@ static int text_mechanism(const char *s, size_t n)
 	return MAILMIME_MECHANISM_7BIT;
 }
 
-/* single - one leaf part; the data is borrowed */
+/* single - one leaf part; the data is borrowed, and already in its
+   transfer encoding when encoded is set */
 static struct mailmime *single(const char *type, const char *charset, const char *method,
-			       const char *name, const char *filename, int mechanism,
+			       const char *name, const char *filename, int mechanism, int encoded,
 			       const char *data, size_t len)
 {
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
@@ -805,8 +883,23 @@ static struct mailmime *single(const char *type, const char *charset, const char
 	else
 		f = mailmime_fields_new_encoding(mechanism);
 	part = mailmime_new_empty(ct, f);
-	mailmime_set_body_text(part, (char *)data, len);
+	if (encoded)
+		part->mm_data.mm_single = mailmime_data_new(MAILMIME_DATA_TEXT, mechanism, 1, data, len, NULL);
+	else
+		mailmime_set_body_text(part, (char *)data, len);
 	return part;
+}
+
+/* text_part - a UTF-8 text part of data: 7bit when it can go as it is,
+   else quoted-printable (encoded here, kept in kp) */
+static struct mailmime *text_part(const char *type, struct keep *kp, const char *data, size_t len)
+{
+	size_t elen;
+
+	if (text_mechanism(data, len) == MAILMIME_MECHANISM_7BIT)
+		return single(type, "UTF-8", NULL, NULL, NULL, MAILMIME_MECHANISM_7BIT, 0, data, len);
+	char *enc = keep(kp, qp_encode(data, len, &elen));
+	return single(type, "UTF-8", NULL, NULL, NULL, MAILMIME_MECHANISM_QUOTED_PRINTABLE, 1, enc, elen);
 }
 
 /* multi - an empty multipart with our boundary (mailmime_new_empty adds
@@ -936,21 +1029,20 @@ static struct mailmime *build_body(const struct compose_mail *m, struct keep *kp
 	make_boundaries(m, bmixed, balt, sizeof(bmixed));
 
 	copy = keep(kp, text_copy(m->text, &len));
-	text = single("text/plain", "UTF-8", NULL, NULL, NULL, text_mechanism(copy, len), copy, len);
+	text = text_part("text/plain", kp, copy, len);
 	body = text;
 	if (m->html != NULL || m->calendar != NULL) {
 		body = multi("multipart/alternative", balt);
 		mailmime_smart_add_part(body, text);
 		if (m->html != NULL) {
 			copy = keep(kp, text_copy(m->html, &len));
-			part = single("text/html", "UTF-8", NULL, NULL, NULL, text_mechanism(copy, len),
-				      copy, len);
+			part = text_part("text/html", kp, copy, len);
 			mailmime_smart_add_part(body, part);
 		}
 		if (m->calendar != NULL) {
 			copy = keep(kp, crlf_copy(m->calendar, &len));
 			part = single("text/calendar", "UTF-8", m->calendar_method, NULL, NULL,
-				      MAILMIME_MECHANISM_BASE64, copy, len);
+				      MAILMIME_MECHANISM_BASE64, 0, copy, len);
 			mailmime_smart_add_part(body, part);
 		}
 	}
@@ -959,12 +1051,12 @@ static struct mailmime *build_body(const struct compose_mail *m, struct keep *kp
 		mailmime_smart_add_part(mixed, body);
 		if (m->calendar != NULL) {
 			part = single("application/ics", NULL, NULL, "invite.ics", "invite.ics",
-				      MAILMIME_MECHANISM_BASE64, copy, len);
+				      MAILMIME_MECHANISM_BASE64, 0, copy, len);
 			mailmime_smart_add_part(mixed, part);
 		}
 		for (i = 0; i < m->natt; i++) {
 			part = single(m->att[i].content_type, NULL, NULL, m->att[i].filename,
-				      m->att[i].filename, MAILMIME_MECHANISM_BASE64,
+				      m->att[i].filename, MAILMIME_MECHANISM_BASE64, 0,
 				      m->att[i].data != NULL ? m->att[i].data : "", m->att[i].len);
 			if (part == NULL) {
 				mailmime_free(mixed);

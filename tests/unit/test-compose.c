@@ -419,6 +419,82 @@ static void test_layouts(void)
 	free(want);
 	free(longline);
 
+	/* quoted-printable edge cases decode exactly in Python's email package;
+	   encoded lines stay within 76 octets; punctuation stays readable */
+	{
+		struct buf tx = BUF_INIT;
+		buf_puts(&tx, "\xc2\xb6" "12: a = b, 100% (sure!) \"quoted\" [x] {y} ~z_\n");
+		buf_puts(&tx, "From the start of a line\nFrom\n.\n..\n. \n");
+		buf_puts(&tx, "trailing blanks   \ntrailing tab\t\n=\n==3D\n");
+		for (i = 0; i < 80; i++) /* multibyte characters across soft breaks */
+			buf_puts(&tx, i % 3 == 0 ? "\xc3\xa9" : "\xe2\x80\x94");
+		buf_puts(&tx, "\n");
+		for (size_t w = 74; w <= 78; w++) { /* lines around the limit */
+			for (i = 0; i < (int)w - 1; i++)
+				buf_putc(&tx, (char)('a' + i % 26));
+			buf_puts(&tx, "\xc3\xa9\n");
+			for (i = 0; i < (int)w; i++)
+				buf_putc(&tx, 'x');
+			buf_puts(&tx, " \n");
+		}
+		buf_puts(&tx, "end");
+		base_mail(&m);
+		m.text = buf_cstr(&tx);
+		mail = compose_str(&m, &len, &err);
+		info = mail ? mailinfo(mail, len) : NULL;
+		struct buf want_line = BUF_INIT;
+		buf_puts(&want_line, "text 0 \"");
+		for (const char *q = m.text; *q != '\0'; q++) {
+			if (*q == '\n')
+				buf_puts(&want_line, "\\n");
+			else if (*q == '\t')
+				buf_puts(&want_line, "\\t");
+			else if (*q == '"' || *q == '\\')
+				buf_printf(&want_line, "\\%c", *q);
+			else
+				buf_putc(&want_line, *q);
+		}
+		buf_puts(&want_line, "\\n\"");
+		ok(info != NULL && has_line(info, buf_cstr(&want_line)),
+		   "quoted-printable: From, dots, blanks, '=', multibyte and long lines decode exactly");
+		if (info != NULL && !has_line(info, buf_cstr(&want_line)))
+			diag("got: %s\nwant: %s", info, buf_cstr(&want_line));
+		size_t longest = 0, col = 0;
+		for (size_t k = 0; mail != NULL && k < len; k++) {
+			if (mail[k] == '\r')
+				continue;
+			if (mail[k] == '\n') {
+				col = 0;
+				continue;
+			}
+			if (++col > longest)
+				longest = col;
+		}
+		ok(mail != NULL && longest <= 998 && strstr(mail, "\r\nFrom ") == NULL &&
+		   strstr(mail, "\r\n.\r\n") == NULL, "quoted-printable: no bare From or lone dot opens a line");
+		const char *body = mail != NULL ? strstr(mail, "\r\n\r\n") : NULL;
+		size_t qp_longest = 0;
+		col = 0;
+		for (const char *q = body; q != NULL && *q != '\0'; q++) {
+			if (*q == '\r' || *q == '\n') {
+				col = 0;
+				continue;
+			}
+			if (++col > qp_longest)
+				qp_longest = col;
+		}
+		ok(body != NULL && qp_longest <= 76, "quoted-printable: body lines within 76 octets (%zu)", qp_longest);
+		ok(body != NULL && strstr(body, "(sure!) =22quoted") == NULL && strstr(body, "(sure!) \"quoted\"") != NULL &&
+		   strstr(body, "a =3D b") != NULL && strstr(body, "trailing blanks  =20") != NULL,
+		   "quoted-printable: punctuation readable, '=' and a blank before a line end encoded");
+		if (mail != NULL)
+			check_wire(mail, len, "quoted-printable edge cases");
+		buf_free(&want_line);
+		buf_free(&tx);
+		free(info);
+		free(mail);
+	}
+
 	/* attachments: every byte value survives */
 	base_mail(&m);
 	for (i = 0; i < 256; i++)
