@@ -8,13 +8,9 @@
 #                        and tagctl under valgrind memcheck: no errors, no
 #                        definite leaks (logs in valgrind-logs/)
 
-# XXX the disk-full test raced tagd's start-up once under distcheck's load
-# (its first LMTP delivery came before the listener); until that wait is
-# made robust it runs under check-faults only, not in make check
-FAULT_QUICK = tests/integration/test-faults-imap.sh tests/integration/test-faults-smtp.sh \
-	tests/integration/test-faults-concurrent.sh
-FAULT_TESTS = $(FAULT_QUICK) tests/integration/test-faults-disk.sh
-TESTS += $(FAULT_QUICK)
+FAULT_TESTS = tests/integration/test-faults-imap.sh tests/integration/test-faults-smtp.sh \
+	tests/integration/test-faults-concurrent.sh tests/integration/test-faults-disk.sh
+TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) tests/valgrind.supp
 
 # ENOSPC without a small filesystem to fill (not root): a preloaded shim

@@ -7,7 +7,10 @@
 # same message with 250 once there is room; IMAP mail is not flagged \Seen
 # and is taken afterwards; tagctl fails with a clear error; tagd keeps
 # running and says why. Afterwards: no half-written state (the database is
-# intact, every message is processed once, nothing lost).
+# intact, every message is processed once, nothing lost). Every wait is
+# for the thing itself, bounded (TAGD_FAULTS_SLOW multiplies the bounds),
+# not a fixed sleep: tagd is up once its log says it started and its LMTP
+# socket answers 220.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/tap.sh"
 . "$top_srcdir/tests/integration/lib-dovecot.sh"
 
@@ -124,7 +127,13 @@ print(c.execute(sys.argv[2]).fetchone()[0])' "$db" "$1" 2>/dev/null
 }
 at_least() { [ "$(count "$1")" -ge "$2" ] 2>/dev/null; }
 is_zero() { [ "$(count "$1")" = 0 ]; }
-unseen() { dovecot__adm search -u alice mailbox INBOX unseen 2>/dev/null | wc -l; }
+# unseen - how many messages in alice's INBOX are not \Seen ("error" if
+# doveadm fails: no count of 0 by mistake)
+unseen() {
+	_u=$(dovecot__adm search -u alice mailbox INBOX unseen 2>/dev/null) || { echo error; return; }
+	printf '%s\n' "$_u" | grep -c .
+}
+all_seen() { [ "$(unseen)" = 0 ]; }
 # msg ID FROM [KB] - a comment; with KB, an attachment of about that size
 msg() {
 	{
@@ -163,17 +172,83 @@ except Exception as e:
 PY
 }
 
-$PRE "$TAGD" -c "$tmp/tagd.conf" --clock "$CLOCK" >>"$tmp/tagd.log" 2>&1 &
-tagd_pid=$!
+# is_code REPLY CODE DESCRIPTION - the reply's code is CODE (the whole
+# reply shown when not)
+is_code() {
+	is "${1%% *}" "$2" "$3"
+	[ "${1%% *}" = "$2" ] || diag "the reply: $1"
+}
+# lmtp_greets - tagd's LMTP socket takes a connection and answers 220
+lmtp_greets() {
+	"$PYTHON3" - "$lmtp_sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+line = b""
+while not line.endswith(b"\n") and len(line) < 512:
+    got = s.recv(512)
+    if not got:
+        break
+    line += got
+s.sendall(b"QUIT\r\n")
+s.close()
+sys.exit(0 if line.startswith(b"220") else 1)
+PY
+}
+# log_lines PATTERN - how many lines of tagd's log match PATTERN
+log_lines() {
+	_n=$(grep -c -- "$1" "$tmp/tagd.log" 2>/dev/null)
+	echo "${_n:-0}"
+}
+# tagd_ready STARTED - tagd is gone (the caller sees that), or it has logged
+# its start once more than STARTED times and its LMTP socket greets
+tagd_ready() {
+	kill -0 "$tagd_pid" 2>/dev/null || return 0
+	[ "$(log_lines ' started (database ')" -gt "$1" ] && lmtp_greets
+}
+# start_tagd - start tagd and wait, bounded, until it is up: its log says
+# it started and its LMTP socket answers (under load the first delivery
+# once came before the listener was there); fails if it is not
+start_tagd() {
+	_started=$(log_lines ' started (database ')
+	$PRE "$TAGD" -c "$tmp/tagd.conf" --clock "$CLOCK" >>"$tmp/tagd.log" 2>&1 &
+	tagd_pid=$!
+	wait_for $((60 * SLOW)) tagd_ready "$_started" && kill -0 "$tagd_pid" 2>/dev/null && lmtp_greets
+}
+# stop_tagd - SIGTERM; wait (bounded) until tagd is gone, else SIGKILL it;
+# tagd's exit status in tagd_rc (137 when it had to be killed)
+stop_tagd() {
+	kill -TERM "$tagd_pid" 2>/dev/null
+	_i=0
+	while kill -0 "$tagd_pid" 2>/dev/null && [ $_i -lt $((300 * SLOW)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -0 "$tagd_pid" 2>/dev/null && kill -9 "$tagd_pid" 2>/dev/null
+	wait "$tagd_pid"
+	tagd_rc=$?
+	tagd_pid=
+}
+
+start_tagd
+up=$?
+[ $up -eq 0 ] || sed 's/^/# log: /' "$tmp/tagd.log" | tail -20
+ok $up "tagd is up: it says it started, its LMTP socket answers"
 msg before-1 ana.ruiz@district9.example.org
 r=$(lmtp "$tmp/before-1.eml")
-is "${r%% *}" "250" "with room, LMTP mail is taken"
+is_code "$r" "250" "with room, LMTP mail is taken"
 msg before-2 b.okafor@gmail.example.com
 dovecot_append alice "$tmp/before-2.eml" >/dev/null 2>&1
-wait_for $((20 * SLOW)) sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
+wait_for $((60 * SLOW)) at_least "SELECT count(*) FROM message WHERE message_id = 'before-2@faults.example.org'" 1 &&
+	wait_for $((30 * SLOW)) all_seen
 ok $? "with room, IMAP mail is taken"
-wait_for $((20 * SLOW)) is_zero "SELECT count(*) FROM message WHERE state = 'new'"
-sleep 1
+# quiet before the disk fills: processed, and the acknowledgements written
+# to the outbox Maildir (not left to fail on the full disk and wait out a
+# retry)
+wait_for $((30 * SLOW)) is_zero "SELECT count(*) FROM message WHERE state = 'new'" &&
+	wait_for $((30 * SLOW)) is_zero "SELECT count(*) FROM outbox WHERE state <> 'sent'"
+ok $? "with room, everything is processed and its mail delivered"
 
 # ---- the disk fills up ----
 fill
@@ -181,10 +256,14 @@ ok $? "the disk is full ($MODE)"
 msg full-lmtp chen.wei@outlook.example.com 64
 r=$(lmtp "$tmp/full-lmtp.eml")
 diag "LMTP while full: $r"
-is "${r%% *}" "452" "while full, LMTP answers 452 (insufficient storage)"
+is_code "$r" "452" "while full, LMTP answers 452 (insufficient storage)"
 msg full-imap dmitri@icloud.example.com 64
+imap_fails='imap.*not \(taken now\|committed\)'
+tried=$(log_lines "$imap_fails")
 dovecot_append alice "$tmp/full-imap.eml" >/dev/null 2>&1
-sleep $((3 * SLOW))
+# until tagd has tried to take it (and could not), not a fixed sleep
+wait_for $((30 * SLOW)) sh -c "[ \$(grep -c -- '$imap_fails' '$tmp/tagd.log') -gt $tried ]"
+ok $? "while full, tagd tries to take the IMAP message and says it cannot"
 is "$(unseen)" "1" "while full, the IMAP message is not flagged \\Seen"
 is "$(count "SELECT count(*) FROM message WHERE message_id LIKE 'full-%'")" "0" "and neither message is in the store"
 kill -0 "$tagd_pid" 2>/dev/null
@@ -201,8 +280,9 @@ like "$tmp/tagd.log" "full" "tagd's log says the store is full"
 unfill
 ok $? "the disk has room again"
 r=$(lmtp "$tmp/full-lmtp.eml")
-is "${r%% *}" "250" "the same LMTP message is now taken"
-wait_for $((60 * SLOW)) sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
+is_code "$r" "250" "the same LMTP message is now taken"
+wait_for $((60 * SLOW)) at_least "SELECT count(*) FROM message WHERE message_id = 'full-imap@faults.example.org'" 1 &&
+	wait_for $((30 * SLOW)) all_seen
 ok $? "the IMAP message is taken and flagged"
 wait_for $((30 * SLOW)) is_zero "SELECT count(*) FROM message WHERE state = 'new'"
 ok $? "and everything is processed"
@@ -220,13 +300,8 @@ is "$files" "$(count "SELECT count(*) FROM outbox")" "once each ($files)"
 
 # ---- full again, then a clean stop ----
 fill
-kill -TERM "$tagd_pid"
-i=0
-while kill -0 "$tagd_pid" 2>/dev/null && [ $i -lt $((300 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
-wait "$tagd_pid"
-rc=$?
-tagd_pid=
-is "$rc" "0" "SIGTERM stops tagd cleanly on a full disk"
+stop_tagd
+is "$tagd_rc" "0" "SIGTERM stops tagd cleanly on a full disk"
 unfill
 is "$("$PYTHON3" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$db")" \
 	"ok" "the database is intact"
