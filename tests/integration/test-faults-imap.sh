@@ -342,6 +342,8 @@ is "$(count "SELECT count(*) - count(DISTINCT text) FROM comment")" "0" "still n
 kill -TERM "$tagd_pid"
 i=0
 while kill -0 "$tagd_pid" 2>/dev/null && [ $i -lt $((300 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+# (still there: killed, so that the wait ends; its status shows it)
+kill -0 "$tagd_pid" 2>/dev/null && kill -9 "$tagd_pid"
 wait "$tagd_pid"
 rc=$?
 tagd_pid=
