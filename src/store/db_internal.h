@@ -4,7 +4,7 @@
 #include "store/db.h"
 #include <sqlite3.h>
 
-#define STMT_CACHE 128
+#define STMT_CACHE 192
 
 struct store {
 	sqlite3 *db;
