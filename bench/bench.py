@@ -120,6 +120,26 @@ def tagd_ingest(cdir, work, tag):
             "class_ok": score["class_ok"], "fail_kinds": score["fail_kinds"], "db": db}
 
 
+def floors(cdir, work, tag):
+    """what ingest's first steps cost alone on the same messages: libetpan's
+    parse in process and through the isolated parser child, and the durable
+    archive of the raw message (tagd-bench parse / archive)"""
+    mbox = os.path.join(cdir, "replies.mbox")
+    db = os.path.join(work, "floor-%s.db" % tag)
+    res = {}
+    for name, args in (("parse", ["parse", mbox]), ("parse_isolated", ["parse", mbox, "isolated"]),
+                       ("archive", ["archive", mbox, db])):
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f):
+                os.unlink(f)
+        p = subprocess.run([TBENCH] + args, capture_output=True, text=True)
+        res[name] = json.loads(p.stdout) if p.returncode == 0 else {"error": p.stderr[-500:]}
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.unlink(f)
+    return res
+
+
 def peer_ingest(cdir, work, tag):
     node_mod = os.path.join(BENCH, "node_modules", "email-reply-parser")
     if not (have("node") and os.path.isdir(node_mod)):
@@ -347,6 +367,13 @@ def table(R):
                                  "n/a"))
         w("  %-34s %14s %14s" % ("reply text found, quote left out", "%.2f%%" % (100 * t["text_accuracy"]),
                                  "-" if "missing" in p else "%.2f%%" % (100 * p["text_accuracy"])))
+        fl = R["ingest"][tag].get("floors", {})
+        if all("cpu_rate" in fl.get(k, {}) for k in ("parse", "parse_isolated", "archive")):
+            a, b, c = fl["parse"]["cpu_rate"], fl["parse_isolated"]["cpu_rate"], fl["archive"]["cpu_rate"]
+            w("  floors, messages per CPU-second: libetpan parse alone %s, through the parser child %s;" % (
+                fmt_rate(a), fmt_rate(b)))
+            w("    durable archive of the raw message alone %s; child parse + archive together %s" % (
+                fmt_rate(c), fmt_rate(1 / (1 / b + 1 / c))))
         w("")
     im = R.get("imap")
     if im:
@@ -477,7 +504,8 @@ def main():
             t = tagd_ingest(d, out, str(n))
             print("# ingest %d: peer" % n, file=sys.stderr)
             p = peer_ingest(d, out, str(n))
-            R["ingest"][str(n)] = {"tagd": t, "peer": p}
+            print("# ingest %d: floors" % n, file=sys.stderr)
+            R["ingest"][str(n)] = {"tagd": t, "peer": p, "floors": floors(d, out, str(n))}
     if "growth" in only:
         R["growth"] = {}
         for n in growth:

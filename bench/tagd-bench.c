@@ -5,10 +5,17 @@
      tagd-bench send CONF [N]             send the outbox until nothing is due,
                                           on N connections (tagd's [smtp]
                                           connections: one sender thread each)
+     tagd-bench parse MBOX [isolated]     parse every message (mail_parse, as
+                                          the parser child does; "isolated":
+                                          through the child, as ingest does)
+     tagd-bench archive MBOX DB           store every raw message durably, as
+                                          ingest's first step does (a fresh
+                                          database; a commit every 256)
 
-   Both run tagd's own code (tag/digest, tag/sender over net/smtp) on the
-   database the config names, and print one JSON line: the count, the
-   seconds, the rate and the peak RSS. The clock is the real one unless
+   They run tagd's own code (tag/digest, tag/sender over net/smtp,
+   mail/msg, tag/ingest's archive) and print one JSON line: the count,
+   the seconds, the CPU seconds, the rate and the peak RSS. parse and
+   archive are the floors under ingest: what its first steps alone cost. The clock is the real one unless
    TAGD_BENCH_CLOCK ("YYYY-MM-DD HH:MM", UTC) is set. */
 #include "config.h"
 #include "lib/buf.h"
@@ -19,7 +26,10 @@
 #include "net/smtp.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "mail/msg.h"
 #include "tag/digest.h"
+#include "tag/ingest.h"
+#include "tag/mailbox.h"
 #include "tag/mailout.h"
 #include "tag/sender.h"
 #include "tag/settings.h"
@@ -42,6 +52,17 @@ static long peak_rss_kb(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
+}
+
+/* cpu_s - CPU seconds used so far by this process and its reaped children
+   (the parser child is reaped when it is freed) */
+static double cpu_s(void)
+{
+	struct rusage a, b;
+	getrusage(RUSAGE_SELF, &a);
+	getrusage(RUSAGE_CHILDREN, &b);
+	return (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec) +
+	       (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec + b.ru_stime.tv_usec) / 1e6;
 }
 
 /* open_all - the config and its database */
@@ -185,6 +206,75 @@ static int cmd_send(const char *conf, int connections)
 	return failed ? 1 : 0;
 }
 
+/* ---- the floors under ingest ---- */
+
+struct floor {
+	struct mail_parser *parser;     /* parse through the child, or NULL */
+	struct store *st;               /* archive into it, or NULL */
+	long count, failed, in_tx;
+};
+
+static int floor_one(void *arg, const char *name, const char *raw, size_t len)
+{
+	struct floor *f = arg;
+	const char *e;
+	f->count++;
+	if (f->st != NULL) {
+		struct ingest_source src = { .source = "inject", .ref = name };
+		struct ingest_result r;
+		if (f->in_tx == 0 && store_begin(f->st) < 0)
+			return -1;
+		if (ingest_archive_store(f->st, raw, len, &src, &r, &e) < 0)
+			f->failed++;
+		free(r.message_id);
+		if (++f->in_tx == 256) {
+			f->in_tx = 0;
+			if (store_commit(f->st) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	struct mail_msg *m = NULL;
+	int r = f->parser != NULL ? mail_parser_parse(f->parser, raw, len, &m, &e)
+				  : mail_parse(raw, len, NULL, &m, &e);
+	if (r < 0)
+		f->failed++;
+	mail_msg_free(&m);
+	return 0;
+}
+
+/* cmd_floor - parse (in process or isolated) or archive every message of mbox */
+static int cmd_floor(const char *mbox, int isolated, const char *db)
+{
+	struct floor f = { 0 };
+	const char *e;
+	if (isolated && (f.parser = mail_parser_new(NULL, 0)) == NULL) {
+		fprintf(stderr, "tagd-bench: cannot start the parser child\n");
+		return 1;
+	}
+	if (db != NULL && store_open(db, &f.st, &e) < 0) {
+		fprintf(stderr, "tagd-bench: %s\n", e);
+		return 1;
+	}
+	double t0 = now_s(), c0 = cpu_s();
+	int r = mailbox_read(mbox, 50u << 20, floor_one, &f, &e);
+	if (r == 0 && f.st != NULL && f.in_tx > 0 && store_commit(f.st) < 0)
+		r = -1;
+	mail_parser_free(&f.parser);
+	double t = now_s() - t0, c = cpu_s() - c0;
+	if (f.st != NULL)
+		store_close(&f.st);
+	mail_cleanup();
+	if (r < 0) {
+		fprintf(stderr, "tagd-bench: %s: %s\n", mbox, e != NULL ? e : "store failed");
+		return 1;
+	}
+	printf("{\"count\": %ld, \"failed\": %ld, \"seconds\": %.3f, \"cpu_seconds\": %.3f, \"rate\": %.1f,"
+	       " \"cpu_rate\": %.1f, \"peak_rss_kb\": %ld}\n", f.count, f.failed, t, c, t > 0 ? f.count / t : 0.0,
+	       c > 0 ? f.count / c : 0.0, peak_rss_kb());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	log_open("tagd-bench", 0);
@@ -205,6 +295,12 @@ int main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "send") == 0 &&
 	    (argc == 3 || str_to_int(argv[3], 1, 16, &conns) == 0))
 		return cmd_send(argv[2], conns);
-	fprintf(stderr, "usage: tagd-bench digest CONF SLUG DAY | send CONF [CONNECTIONS]\n");
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "parse") == 0 &&
+	    (argc == 3 || strcmp(argv[3], "isolated") == 0))
+		return cmd_floor(argv[2], argc == 4, NULL);
+	if (argc == 4 && strcmp(argv[1], "archive") == 0)
+		return cmd_floor(argv[2], 0, argv[3]);
+	fprintf(stderr, "usage: tagd-bench digest CONF SLUG DAY | send CONF [CONNECTIONS] |"
+		" parse MBOX [isolated] | archive MBOX DB\n");
 	return 2;
 }
