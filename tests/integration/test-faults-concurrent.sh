@@ -183,7 +183,18 @@ loop_pids="$loop_pids $!"
 loop_inject &
 loop_pids="$loop_pids $!"
 t0=$(date +%s)
-for p in $loop_pids; do wait "$p"; done
+# loops_done - no loop is left running
+loops_done() {
+	for p in $loop_pids; do
+		kill -0 "$p" 2>/dev/null && return 1
+	done
+	return 0
+}
+# bounded: loops still running after the limit are stopped (their missing
+# calls then fail the counts below)
+wait_for $((300 * SLOW + 2 * N * SLOW)) loops_done
+ok $? "the tagctl loops end in time"
+for p in $loop_pids; do kill "$p" 2>/dev/null; wait "$p"; done
 loop_pids=
 t1=$(date +%s)
 calls=$(cat "$tmp"/*.calls | wc -l)
