@@ -282,10 +282,14 @@ def idle_rss(work):
             if line.startswith("VmRSS:"):
                 rss["rss_kb"] = int(line.split()[1])
         # private pages: what this daemon costs beyond the shared libraries' code
+        # and the proportional share (PSS): each shared page divided by the
+        # processes that map it
         priv = 0
         for line in open("/proc/%d/smaps_rollup" % p.pid):
             if line.startswith("Private_Clean:") or line.startswith("Private_Dirty:"):
                 priv += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                rss["pss_kb"] = int(line.split()[1])
         rss["private_kb"] = priv
         kids = [int(x) for x in open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()]
         rss["parser_child_rss_kb"] = sum(int(l.split()[1]) for k in kids for l in open("/proc/%d/status" % k)
@@ -450,9 +454,9 @@ def table(R):
                 fmt_rate(dg["rate"]), (dg.get("mail_bytes") or 0) / 1024, mb(dg["peak_rss_kb"])))
     ir = R.get("idle_rss_kb")
     if ir:
-        w("Idle daemon (no mail, after start-up): RSS %s, of which private %s (the rest is shared"
-          " libraries' code); its parser child %s" % (mb(ir.get("rss_kb")), mb(ir.get("private_kb")),
-                                                      mb(ir.get("parser_child_rss_kb"))))
+        w("Idle daemon (no mail, after start-up): RSS %s, PSS %s, of which private %s (the rest is shared"
+          " libraries' pages); its parser child %s" % (mb(ir.get("rss_kb")), mb(ir.get("pss_kb")),
+                                                       mb(ir.get("private_kb")), mb(ir.get("parser_child_rss_kb"))))
     return "\n".join(L) + "\n"
 
 
