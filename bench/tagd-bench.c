@@ -32,6 +32,7 @@
 #include "tag/mailbox.h"
 #include "tag/mailout.h"
 #include "tag/sender.h"
+#include "tag/session.h"
 #include "tag/settings.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,11 @@ static int cmd_digest(const char *conf, const char *slug, const char *day)
 	rq.from = 0;
 	rq.until = clock_now() + 86400;
 	rq.first = 1;
+	struct session_conf sc; /* the session's digest_max_comments, as the schedule takes it */
+	if (session_conf_of(&ses, &sc) == 0) {
+		rq.max_comments = sc.digest_max;
+		session_conf_free(&sc);
+	}
 	int sent = 0;
 	char note[256] = "";
 	const char *e = NULL;

@@ -248,24 +248,37 @@ static void fill(struct tval *v, const struct digest *d, const struct digest_req
 	tval_set_int(counts, "authors", d->authors);
 	tval_set_int(counts, "changed", d->nchanges);
 	struct tval *paras = tval_set_list(v, "paragraphs");
+	/* past rq->max_comments, comments (with their replies) are counted,
+	   not shown: a digest stays readable, and its size bounded, however
+	   busy the day (the first comment is always shown) */
+	int shown = 0, omitted = 0;
 	for (int i = 0; i < d->ngroups; i++) {
 		const struct group *g = &d->groups[i];
-		struct tval *pm = tval_list_add_map(paras);
-		tval_set_int(pm, "number", g->number);
-		tval_set_bool(pm, "whole_draft", g->pid == 0);
-		tval_set_str(pm, "excerpt", g->excerpt);
+		struct tval *pm = NULL, *cl = NULL;
 		char *addr;
-		if (g->pid && !g->retired) {
-			snprintf(tag, sizeof(tag), "p%d", g->number);
-			addr = listaddr_make(d->ses->list_addr, tag);
-		} else {
-			addr = xstrdup(d->ses->list_addr);
-		}
-		tval_set_str(pm, "reply_to", addr);
-		free(addr);
-		struct tval *cl = tval_set_list(pm, "comments");
 		for (int k = 0; k < g->nentries; k++) {
 			const struct entry *e = &g->entries[k];
+			int cost = (e->is_new ? 1 : 0) + e->nreplies;
+			if (rq->max_comments > 0 && shown > 0 && shown + cost > rq->max_comments) {
+				omitted += cost;
+				continue;
+			}
+			shown += cost;
+			if (pm == NULL) {
+				pm = tval_list_add_map(paras);
+				tval_set_int(pm, "number", g->number);
+				tval_set_bool(pm, "whole_draft", g->pid == 0);
+				tval_set_str(pm, "excerpt", g->excerpt);
+				if (g->pid && !g->retired) {
+					snprintf(tag, sizeof(tag), "p%d", g->number);
+					addr = listaddr_make(d->ses->list_addr, tag);
+				} else {
+					addr = xstrdup(d->ses->list_addr);
+				}
+				tval_set_str(pm, "reply_to", addr);
+				free(addr);
+				cl = tval_set_list(pm, "comments");
+			}
 			const struct st_comment *c = &d->all[e->root];
 			struct tval *cm = tval_list_add_map(cl);
 			tval_set_str(cm, "author", who(c));
@@ -285,6 +298,8 @@ static void fill(struct tval *v, const struct digest *d, const struct digest_req
 			}
 		}
 	}
+	tval_set_int(counts, "shown", shown);
+	tval_set_int(counts, "omitted", omitted);
 	struct tval *cl = tval_set_list(v, "changes");
 	for (int i = 0; i < d->nchanges; i++) {
 		struct tval *m = tval_list_add_map(cl);

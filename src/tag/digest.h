@@ -30,6 +30,8 @@ struct digest_req {
 	int first;              /* the first digest of the session */
 	int final;              /* the last one, at the close */
 	int quiet_days;         /* send even when there is nothing new */
+	int max_comments;       /* comments and replies shown in full; the rest
+				   are counted (counts.omitted); 0: all */
 };
 
 /* digest_send - build the digest and queue it for every active

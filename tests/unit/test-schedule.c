@@ -422,6 +422,52 @@ static void test_relay(struct world *w)
 }
 
 /* a session found long after its week, never opened: left alone */
+/* test_digest_cap - a busy day: past the session's digest_max_comments
+   the digest counts comments instead of showing them */
+static void test_digest_cap(struct world *w)
+{
+	char text[64];
+	int64_t first = 0;
+	for (int i = 1; i <= 25; i++) {
+		char when[32];
+		snprintf(text, sizeof(text), "Cap comment %02d on the fifth paragraph.", i);
+		snprintf(when, sizeof(when), "2018-07-24 %02d:%02d", 10 + i / 60, i % 60);
+		int64_t id = add_comment(w, w->ana, "ana@x.example.org", 5, text, when, 0);
+		if (i == 1)
+			first = id;
+	}
+	add_comment(w, w->bola, "bola@x.example.org", 5, "A reply to the first.", "2018-07-24 11:00", first);
+	struct digest_req rq;
+	memset(&rq, 0, sizeof(rq));
+	rq.day = "2018-07-24";
+	rq.from = utc("2018-07-23 21:00");
+	rq.until = utc("2018-07-24 21:00");
+	rq.max_comments = 10;
+	clock_set(rq.until);
+	int sent = 0;
+	char note[128];
+	const char *err = NULL;
+	ok(store_begin(w->st) == 0 && digest_send(w->st, w->mo, &w->ses, &rq, &sent, note, sizeof(note), &err) == 0 &&
+	   store_commit(w->st) == 0 && sent == 2, "a digest of 25 comments and a reply, at most 10 shown (%s)",
+	   err ? err : note);
+	/* with the comments of earlier tests still pending (the relay's) */
+	int nc = 0, nr = 0;
+	ok(sscanf(note, "%d comment%*s %d repl", &nc, &nr) == 2 && nc >= 25 && nr >= 1, "the note counts them");
+	char want_subject[64], want_more[64];
+	snprintf(want_subject, sizeof(want_subject), "new comments: %d, replies: %d", nc, nr);
+	snprintf(want_more, sizeof(want_more), "%d more comments and replies", nc + nr - 10);
+	char *t = text_of(w, "digest:prof-learning:2018-07-24:ana@x.example.org");
+	ok(t && strstr(t, want_subject), "its subject counts all of them");
+	ok(t && strstr(t, "Cap comment 01") && strstr(t, "A reply to the first.") && strstr(t, "Cap comment 09"),
+	   "the first comment with its reply and the next eight are shown");
+	ok(t && strstr(t, "Cap comment 10") == NULL && strstr(t, "Cap comment 25") == NULL, "the rest are not");
+	const char *html = t ? strstr(t, "--html--") : NULL;
+	ok(t && html && strstr(t, want_more) && strstr(t, want_more) < html, "the text says how many more came (%s)",
+	   want_more);
+	ok(html && strstr(html, want_more) && strstr(html, "Cap comment 10") == NULL, "so does the HTML");
+	free(t);
+}
+
 static void test_stale(struct world *w)
 {
 	char *text;
@@ -564,6 +610,7 @@ int main(void)
 		test_week(&w);
 		test_relay(&w);
 		test_stale(&w);
+		test_digest_cap(&w);
 		st_session_free(&w.ses);
 	}
 	free(path);
