@@ -281,16 +281,15 @@ def idle_rss(work):
         for line in open("/proc/%d/status" % p.pid):
             if line.startswith("VmRSS:"):
                 rss["rss_kb"] = int(line.split()[1])
-        # private pages: what this daemon costs beyond the shared libraries' code
-        # and the proportional share (PSS): each shared page divided by the
-        # processes that map it
-        priv = 0
+        # its own memory (anonymous pages: heap, stacks; what no other
+        # process could share), and the proportional share (PSS). Private
+        # pages are not that: a library mapped by no other process counts
+        # as private, so that figure moves with whatever else runs
         for line in open("/proc/%d/smaps_rollup" % p.pid):
-            if line.startswith("Private_Clean:") or line.startswith("Private_Dirty:"):
-                priv += int(line.split()[1])
+            if line.startswith("Anonymous:"):
+                rss["anon_kb"] = int(line.split()[1])
             elif line.startswith("Pss:"):
                 rss["pss_kb"] = int(line.split()[1])
-        rss["private_kb"] = priv
         kids = [int(x) for x in open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()]
         rss["parser_child_rss_kb"] = sum(int(l.split()[1]) for k in kids for l in open("/proc/%d/status" % k)
                                          if l.startswith("VmRSS:"))
@@ -449,14 +448,15 @@ def table(R):
         if "error" in dg:
             w("Digest: %s" % dg["error"])
         else:
-            w("Digests for %s participants over %s comments: %.1f s, %s mails/s, %.0f KB each, peak RSS %s" % (
-                "{:,}".format(dg["participants"]), "{:,}".format(dg["comments"]), dg["seconds"],
+            w("Digests for %s participants over %s comments (each shows %s, [session] digest_max_comments):"
+              % ("{:,}".format(dg["participants"]), "{:,}".format(dg["comments"]), "{:,}".format(dg["max_comments"]) if dg.get("max_comments") else "all"))
+            w("  %.1f s, %s mails/s, %.0f KB each, peak RSS %s" % (dg["seconds"],
                 fmt_rate(dg["rate"]), (dg.get("mail_bytes") or 0) / 1024, mb(dg["peak_rss_kb"])))
     ir = R.get("idle_rss_kb")
     if ir:
-        w("Idle daemon (no mail, after start-up): RSS %s, PSS %s, of which private %s (the rest is shared"
-          " libraries' pages); its parser child %s" % (mb(ir.get("rss_kb")), mb(ir.get("pss_kb")),
-                                                       mb(ir.get("private_kb")), mb(ir.get("parser_child_rss_kb"))))
+        w("Idle daemon (no mail, after start-up): RSS %s, of which its own (heap, stacks) %s, the rest"
+          " shared libraries' pages; PSS %s; its parser child %s" % (
+              mb(ir.get("rss_kb")), mb(ir.get("anon_kb")), mb(ir.get("pss_kb")), mb(ir.get("parser_child_rss_kb"))))
     return "\n".join(L) + "\n"
 
 
@@ -470,7 +470,7 @@ def main():
     ap.add_argument("--imap", type=int, default=10000)
     ap.add_argument("--smtp", type=int, default=10000)
     ap.add_argument("--latency", type=int, default=200)
-    ap.add_argument("--digest-messages", type=int, default=200)
+    ap.add_argument("--digest-messages", type=int, default=6000)  # about 10,000 comments
     a = ap.parse_args()
     if a.smoke:
         a.sizes, a.growth, a.imap, a.smtp, a.latency, a.digest_messages = "200", "100,200", 200, 200, 10, 100
@@ -523,7 +523,7 @@ def main():
         print("# digest", file=sys.stderr)
         n = a.digest_messages
         src = R.get("growth", {}).get(str(n)) or R.get("ingest", {}).get(str(n), {}).get("tagd")
-        if src is None:
+        if src is None or not os.path.exists(src.get("db", "")):
             src = tagd_ingest(prefix(n), out, str(n))
         R["digest"] = digest_growth(src["db"], out, "")
         R["idle_rss_kb"] = idle_rss(out)

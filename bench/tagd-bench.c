@@ -124,8 +124,8 @@ static int cmd_digest(const char *conf, const char *slug, const char *day)
 	if (r < 0)
 		fprintf(stderr, "tagd-bench: digest: %s\n", e ? e : store_error(st));
 	else
-		printf("{\"mails\": %d, \"seconds\": %.4f, \"rate\": %.1f, \"peak_rss_kb\": %ld, \"note\": \"%s\"}\n",
-		       sent, t, t > 0 ? sent / t : 0.0, peak_rss_kb(), note);
+		printf("{\"mails\": %d, \"seconds\": %.4f, \"rate\": %.1f, \"peak_rss_kb\": %ld, \"max_comments\": %d,"
+		       " \"note\": \"%s\"}\n", sent, t, t > 0 ? sent / t : 0.0, peak_rss_kb(), rq.max_comments, note);
 	mailout_free(&mo);
 	st_session_free(&ses);
 	store_close(&st);

@@ -142,7 +142,7 @@ const struct cfg_def session_conf_defs[] = {
 	{ "session", "min_years_experience", CFG_INT, S(min_years), "0", 0, 80, NULL, "years of experience asked of participants", NULL },
 	{ "session", "default_mode", CFG_ENUM, S(default_mode), "digest", 0, 0, "each|digest|nomail", "delivery mode of new participants", NULL },
 	{ "session", "acknowledge", CFG_BOOL, S(ack), "yes", 0, 0, NULL, "tell participants where their comments landed", NULL },
-	{ "session", "digest_max_comments", CFG_INT, S(digest_max), "300", 10, 100000, NULL, "comments and replies shown in full in one digest; more are counted", NULL },
+	{ "session", "digest_max_comments", CFG_INT, S(digest_max), "100", 10, 100000, NULL, "comments and replies shown in full in one digest; more are counted", NULL },
 	{ "session", "digest_on_quiet_days", CFG_BOOL, S(quiet_digest), "no", 0, 0, NULL, "send a digest on a day with nothing new", NULL },
 	{ "session", "approval", CFG_BOOL, S(approval), "no", 0, 0, NULL, "organizers approve each sign-up", NULL },
 	{ "session", "templates", CFG_PATH, S(templates), "", 0, 0, NULL, "template overrides for this session", NULL },
