@@ -3,7 +3,8 @@
 #   make check           the fault tests with small counts (60 messages x 3
 #                        kill rounds, 60 mails)
 #   make check-faults    the same tests with the full counts: 500 messages x
-#                        20 kill -9 rounds, 500 mails (tens of minutes)
+#                        20 kill -9 rounds, 500 mails (about two minutes on
+#                        two cores)
 #   make check-valgrind  the unit tests and the integration tests with tagd
 #                        and tagctl under valgrind memcheck: no errors, no
 #                        definite leaks (logs in valgrind-logs/)
