@@ -11,8 +11,10 @@ static const char *log_ident = "tagd";
 static int log_syslog;
 static int log_debug_mask;
 static int log_quiet;
-static char ctx_session[64];
-static char ctx_msgid[160];
+/* the context of this thread's work: each thread (main loop, IMAP poller,
+   senders) names its own message, never another's */
+static _Thread_local char ctx_session[64];
+static _Thread_local char ctx_msgid[160];
 
 static const struct {
 	const char *name;

@@ -6,10 +6,14 @@
 #include "lib/clock.h"
 #include "lib/csv.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -171,6 +175,58 @@ static void test_str(void)
 	   "utf8: validation");
 }
 
+/* log_other_thread - a line logged by a thread that set no context */
+static void *log_other_thread(void *arg)
+{
+	(void)arg;
+	log_info("line from the other thread");
+	return NULL;
+}
+
+/* test_log_context - the log context is the thread's own */
+static void test_log_context(void)
+{
+	char path[] = "/tmp/test-lib-log-XXXXXX";
+	int fd = mkstemp(path);
+	if (!ok(fd >= 0, "a temporary log file"))
+		return;
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	log_open("test-lib", 0);
+	log_set_context("sess", "main-msg@x");
+	pthread_t t;
+	int started = pthread_create(&t, NULL, log_other_thread, NULL) == 0;
+	if (started)
+		pthread_join(t, NULL);
+	log_info("line from the main thread");
+	log_set_context(NULL, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char *text = NULL;
+	size_t len;
+	str_read_file(path, 1 << 20, &text, &len);
+	close(fd);
+	unlink(path);
+	const char *other = text ? strstr(text, "line from the other thread") : NULL;
+	const char *mainl = text ? strstr(text, "line from the main thread") : NULL;
+	ok(started && other && mainl, "both lines logged");
+	if (other && mainl) {
+		const char *ol = other;
+		while (ol > text && ol[-1] != '\n')
+			ol--;
+		const char *ml = mainl;
+		while (ml > text && ml[-1] != '\n')
+			ml--;
+		ok(memmem(ol, (size_t)(other - ol), "msgid=", 6) == NULL,
+		   "another thread's line does not carry the main thread's message id");
+		ok(memmem(ml, (size_t)(mainl - ml), "msgid=main-msg@x", 16) != NULL,
+		   "the main thread's line carries its own");
+	}
+	free(text);
+}
+
 int main(void)
 {
 	test_buf();
@@ -179,5 +235,6 @@ int main(void)
 	test_cfg();
 	test_clock();
 	test_str();
+	test_log_context();
 	return done_testing();
 }
