@@ -231,6 +231,10 @@ int sender_run(struct sender *s, int max, volatile int *stop)
 			s->down = 0;
 	}
 	st_outbox_list_free(&list, n);
+	/* the senders' connections do not checkpoint on commit (see
+	   store_relax_sync): the first sender does, once a round */
+	if (handled > 0 && s->part == 0)
+		store_checkpoint(s->st);
 	return handled;
 }
 
