@@ -318,7 +318,8 @@ def digest_growth(db, work, participants_note):
                        env=dict(os.environ, TAGD_BENCH_CLOCK="2018-07-17 21:00"))
     d = json.loads(p.stdout) if p.returncode == 0 else {"error": p.stderr[-500:]}
     c = sqlite3.connect(os.path.join(state, "tagd.db"))
-    d["mail_bytes"] = c.execute("SELECT avg(length(raw)) FROM outbox_body").fetchone()[0]
+    d["mail_bytes"] = c.execute("SELECT avg(length(b.raw)) FROM outbox_body b JOIN outbox o ON o.id = b.outbox_id"
+                                " WHERE o.kind = 'digest'").fetchone()[0]
     c.close()
     d["comments"], d["participants"] = comments, people
     os.unlink(os.path.join(state, "tagd.db"))
