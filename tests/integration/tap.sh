@@ -87,3 +87,8 @@ if [ -n "${TAGD_WRAPPER:-}" ]; then
 	TAGCTL="$tap_wrap/tagctl"
 	TAGD="$tap_wrap/tagd"
 fi
+# tap_slow: what a bounded wait on tagd or tagctl is multiplied by: 10 under
+# TAGD_WRAPPER (valgrind runs them 10 to 50 times slower and checks for leaks
+# at exit), else 1; TAGD_TEST_SLOW sets it (at least 10 under the wrapper)
+tap_slow=${TAGD_TEST_SLOW:-1}
+[ -n "${TAGD_WRAPPER:-}" ] && [ "$tap_slow" -lt 10 ] && tap_slow=10
