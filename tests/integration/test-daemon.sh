@@ -99,7 +99,7 @@ for f in "$@"; do echo "$f"; done | tail -n +$((half + 1)) >"$tmp/second"
 # shellcheck disable=SC2046
 dovecot_append_maildir alice $(cat "$tmp/first")
 start_tagd
-wait_for 30 at_least "SELECT count(*) FROM message" 3
+wait_for $((30 * tap_slow)) at_least "SELECT count(*) FROM message" 3
 ok $? "tagd starts taking mail from IMAP"
 kill -9 "$tagd_pid"
 wait "$tagd_pid" 2>/dev/null
@@ -109,7 +109,7 @@ diag "killed tagd with $(count 'SELECT count(*) FROM message') of $half messages
 # the first batch could reuse their base names)
 while read -r f; do dovecot_append alice "$f" >/dev/null 2>&1; done <"$tmp/second"
 start_tagd
-wait_for 60 at_least "SELECT count(*) FROM message" "$total"
+wait_for $((60 * tap_slow)) at_least "SELECT count(*) FROM message" "$total"
 ok $? "after kill -9 and a restart, tagd takes the rest"
 sleep 1
 is "$(count 'SELECT count(*) FROM message')" "$total" "every message is in the store exactly once"
@@ -117,14 +117,14 @@ is "$(count "SELECT count(*) FROM message WHERE state = 'new'")" "0" "and every 
 is "$(count 'SELECT count(*) - count(DISTINCT message_id) FROM message')" "0" "no Message-ID twice"
 is "$(count 'SELECT count(*) FROM (SELECT message_id, position FROM comment GROUP BY 1, 2 HAVING count(*) > 1)')" "0" \
 	"no comment doubled"
-wait_for 10 sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
+wait_for $((10 * tap_slow)) sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
 ok $? "every taken message is flagged \\Seen on the server"
 comments=$(count 'SELECT count(*) FROM comment')
 diag "$comments comments from $total messages"
 
 # the acknowledgements went out through SMTP, once each
 acks=$(count "SELECT count(*) FROM outbox WHERE kind = 'ack'")
-wait_for 30 sh -c "[ \$(grep -il '^Message-ID: <ack\\.' '$tmp/smtp/md/new/'* 2>/dev/null | wc -l) -ge $acks ]"
+wait_for $((30 * tap_slow)) sh -c "[ \$(grep -il '^Message-ID: <ack\\.' '$tmp/smtp/md/new/'* 2>/dev/null | wc -l) -ge $acks ]"
 ok $? "the $acks acknowledgements reach the SMTP server"
 is "$(count "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'")" "$acks" "and are marked sent"
 # (a kill -9 while an acknowledgement is in flight may deliver it twice:
@@ -149,7 +149,7 @@ The entry points should start with the school calendar ($n).
 MSG
 	t0=$(date +%s%N)
 	dovecot_append alice "$tmp/new$n.eml" >/dev/null 2>&1
-	wait_for 5 at_least "SELECT count(*) FROM message" $((before + 1)) || break
+	wait_for $((5 * tap_slow)) at_least "SELECT count(*) FROM message" $((before + 1)) || break
 	t1=$(date +%s%N)
 	lat="$lat $(((t1 - t0) / 1000000))"
 done
@@ -163,7 +163,7 @@ diag "IDLE latency, append to stored:$lat ms (median $ms ms)"
 dovecot_reset_uidvalidity alice INBOX >/dev/null 2>&1
 sleep 3
 kill -HUP "$tagd_pid" 2>/dev/null
-wait_for 20 sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
+wait_for $((20 * tap_slow)) sh -c "[ \$(doveadm -c '$DOVECOT_CONF' search -u alice mailbox INBOX unseen 2>/dev/null | wc -l) -eq 0 ]"
 ok $? "after a UIDVALIDITY reset tagd reads the mailbox again"
 is "$(count 'SELECT count(*) FROM message')" "$((total + 3))" "and stores nothing twice"
 
@@ -195,13 +195,13 @@ Date: Wed, 18 Jul 2018 11:00:00 -0400
 Attendance should not be the measure.
 MSG
 dovecot_append alice "$tmp/hup.eml" >/dev/null 2>&1
-wait_for 20 sh -c "grep -l 'RELOADED TEMPLATE for e.lindqvist' '$tmp/smtp/md/new/'* >/dev/null 2>&1"
+wait_for $((20 * tap_slow)) sh -c "grep -l 'RELOADED TEMPLATE for e.lindqvist' '$tmp/smtp/md/new/'* >/dev/null 2>&1"
 ok $? "after SIGHUP the acknowledgement uses the changed template"
 
 # SIGTERM: a clean stop
 kill -TERM "$tagd_pid"
 i=0
-while kill -0 "$tagd_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while kill -0 "$tagd_pid" 2>/dev/null && [ $i -lt $((100 * tap_slow)) ]; do sleep 0.1; i=$((i + 1)); done
 wait "$tagd_pid" 2>/dev/null
 rc=$?
 tagd_pid=

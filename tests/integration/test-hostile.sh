@@ -370,11 +370,11 @@ S --clock "$NOW" inject "$tmp/s1.eml" >/dev/null 2>&1
 ok $? "a mail waits in the outbox of a second state, with IMAP and SMTP passwords set"
 "$TAGD" -c "$tmp/secret.conf" -v all >"$tmp/secret.log" 2>&1 &
 tagd_pid=$!
-wait_for 20 sh -c "grep -q '^imap: .*LOGIN' '$tmp/fake.log' && grep -q '^smtp: AUTH' '$tmp/fake.log'"
+wait_for $((20 * tap_slow)) sh -c "grep -q '^imap: .*LOGIN' '$tmp/fake.log' && grep -q '^smtp: AUTH' '$tmp/fake.log'"
 ok $? "tagd -v all logged in to the fake IMAP and SMTP servers (and was refused)"
 sleep 1
 kill -TERM "$tagd_pid" 2>/dev/null
-wait_for 10 sh -c "! kill -0 $tagd_pid"
+wait_for $((10 * tap_slow)) sh -c "! kill -0 $tagd_pid"
 tagd_pid=
 kill "$fake_pid" 2>/dev/null
 like "$tmp/secret.log" "debug" "the log has debug lines"
@@ -451,7 +451,7 @@ CONF
 	chmod 644 "$tmp/priv.conf"
 	"$TAGD" -c "$tmp/priv.conf" >"$tmp/priv.log" 2>&1 &
 	tagd_pid=$!
-	wait_for 10 grep -q "started" "$tmp/priv.log"
+	wait_for $((10 * tap_slow)) grep -q "started" "$tmp/priv.log"
 	ok $? "tagd started as root with [tagd] user = tagdtest"
 	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$tagd_pid/status" 2>/dev/null)
 	want=$(id -u tagdtest)
@@ -459,7 +459,7 @@ CONF
 	like "$tmp/priv.log" "running as tagdtest" "and says so"
 	is "$(stat -c %U "$tmp/priv/tagd.db" 2>/dev/null)" "tagdtest" "the database it created belongs to tagdtest"
 	kill -TERM "$tagd_pid"
-	wait_for 10 sh -c "! kill -0 $tagd_pid"
+	wait_for $((10 * tap_slow)) sh -c "! kill -0 $tagd_pid"
 	tagd_pid=
 	sed -i 's/^user = tagdtest/user = no-such-user-tagd/' "$tmp/priv.conf"
 	"$TAGD" -c "$tmp/priv.conf" --once >"$tmp/priv2.log" 2>&1

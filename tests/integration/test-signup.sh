@@ -312,7 +312,7 @@ like "$tmp/answers.out" "^[1-9][0-9]* 0$" "every answer is Auto-Submitted: auto-
 # ---- one-click unsubscribe over HTTP ----
 "$TAGD" -c "$tmp/tagd.conf" --clock "2018-07-17 22:00" >"$tmp/tagd-bg.log" 2>&1 &
 tagd_pid=$!
-wait_for 10 curl -s -o /dev/null "$web/"
+wait_for $((10 * tap_slow)) curl -s -o /dev/null "$web/"
 ok $? "tagd listens on $web"
 url=$(echo "$unsub" | sed -e 's/^<\([^>]*\)>.*/\1/' -e "s|^https://tags.example.org|$web|")
 curl -s -o "$tmp/get.html" -w '%{http_code}' "$url" >"$tmp/code"
@@ -375,7 +375,7 @@ like "$tmp/limits.out" "^fifth HTTP/1.1 503" "one connection over [http] max_con
 curl -s -o /dev/null -w '%{http_code}' "$url" >"$tmp/code"
 is "$(cat "$tmp/code")" 200 "the endpoint still answers afterwards"
 kill -TERM "$tagd_pid"
-wait_for 10 sh -c "! kill -0 $tagd_pid 2>/dev/null"
+wait_for $((10 * tap_slow)) sh -c "! kill -0 $tagd_pid 2>/dev/null"
 ok $? "tagd stops on SIGTERM"
 wait "$tagd_pid" 2>/dev/null
 tagd_pid=

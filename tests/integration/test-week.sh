@@ -184,9 +184,9 @@ until="2018-07-19 11:00"
 real0=$(date +%s.%N)
 "$TAGD" -c "$tmp/tagd.conf" --clock "$start" --speed $speed --until "$until" >>"$tmp/tagd.log" 2>&1 &
 tagd_pid=$!
-settle "SELECT count(*) FROM message WHERE state != 'new'" $((before + 7)) 200
+settle "SELECT count(*) FROM message WHERE state != 'new'" $((before + 7)) $((200 * tap_slow))
 ok $? "running, tagd takes Wednesday's seven replies from IMAP"
-settle "SELECT count(*) FROM outbox WHERE state IN ('queued','deferred')" 0
+settle "SELECT count(*) FROM outbox WHERE state IN ('queued','deferred')" 0 $((100 * tap_slow))
 sleep 0.5
 kill -9 "$tagd_pid"
 wait "$tagd_pid" 2>/dev/null
@@ -200,11 +200,11 @@ diag "killed at about $resume UTC on tagd's clock; Wednesday's digest done befor
 "$TAGD" -c "$tmp/tagd.conf" --clock "$resume" --speed $speed --until "$until" >>"$tmp/tagd.log" 2>&1 &
 tagd_pid=$!
 i=0
-while running "$tagd_pid" && [ $i -lt 300 ]; do
+while running "$tagd_pid" && [ $i -lt $((300 * tap_slow)) ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-ok $([ $i -lt 300 ]; echo $?) "started again, it runs to its --until and exits"
+ok $([ $i -lt $((300 * tap_slow)) ]; echo $?) "started again, it runs to its --until and exits"
 kill -9 "$tagd_pid" 2>/dev/null
 wait "$tagd_pid" 2>/dev/null
 tagd_pid=
