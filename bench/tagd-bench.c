@@ -106,7 +106,7 @@ static int cmd_digest(const char *conf, const char *slug, const char *day)
 	rq.first = 1;
 	struct session_conf sc; /* the session's digest_max_comments, as the schedule takes it */
 	if (session_conf_of(&ses, &sc) == 0) {
-		rq.max_comments = sc.digest_max;
+		rq.max_comments = (int)sc.digest_max;
 		session_conf_free(&sc);
 	}
 	int sent = 0;

@@ -30,6 +30,16 @@ struct cfg_list {
 	char **v;
 };
 
+/* CFG_I64_FIELD - offsetof(type, f), where the field must be an int64_t
+   (what CFG_INT, CFG_SIZE and CFG_SECONDS store): a table entry that
+   names a narrower field does not compile (an int field was once
+   overwritten by 8 bytes) */
+#define CFG_I64_FIELD(type, f)                                                              \
+	(offsetof(type, f) + 0 * sizeof(struct {                                            \
+		 _Static_assert(sizeof(((type *)0)->f) == sizeof(int64_t), "not an int64_t: " #f); \
+		 int cfg_unused;                                                             \
+	 }))
+
 struct cfg_def {
 	const char *section;
 	const char *name;

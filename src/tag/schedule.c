@@ -216,7 +216,7 @@ static int ev_digest(struct schedule *s, const struct st_session *ses, const str
 	rq.until = ev->at;
 	rq.final = ev->final;
 	rq.quiet_days = sc->quiet_digest;
-	rq.max_comments = sc->digest_max;
+	rq.max_comments = (int)sc->digest_max; /* 10 to 100000 */
 	rq.first = 1;
 	for (int k = i - 1; k >= 0; k--) {
 		if (all[k].kind == SCHED_DIGEST) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define S(f) offsetof(struct session_conf, f)
+#define SI(f) CFG_I64_FIELD(struct session_conf, f) /* CFG_INT, CFG_SIZE, CFG_SECONDS */
 
 static int check_slug(const char *v, const char **error_r)
 {
@@ -139,10 +140,10 @@ const struct cfg_def session_conf_defs[] = {
 	{ "session", "opens", CFG_DATE, S(opens), NULL, 0, 0, NULL, "first day of the review window", check_real_date },
 	{ "session", "closes", CFG_DATE, S(closes), NULL, 0, 0, NULL, "last day of the review window", check_real_date },
 	{ "session", "digest_at", CFG_HHMM, S(digest_at), "17:00", 0, 0, NULL, "local time of the daily digest", NULL },
-	{ "session", "min_years_experience", CFG_INT, S(min_years), "0", 0, 80, NULL, "years of experience asked of participants", NULL },
+	{ "session", "min_years_experience", CFG_INT, SI(min_years), "0", 0, 80, NULL, "years of experience asked of participants", NULL },
 	{ "session", "default_mode", CFG_ENUM, S(default_mode), "digest", 0, 0, "each|digest|nomail", "delivery mode of new participants", NULL },
 	{ "session", "acknowledge", CFG_BOOL, S(ack), "yes", 0, 0, NULL, "tell participants where their comments landed", NULL },
-	{ "session", "digest_max_comments", CFG_INT, S(digest_max), "100", 10, 100000, NULL, "comments and replies shown in full in one digest; more are counted", NULL },
+	{ "session", "digest_max_comments", CFG_INT, SI(digest_max), "100", 10, 100000, NULL, "comments and replies shown in full in one digest; more are counted", NULL },
 	{ "session", "digest_on_quiet_days", CFG_BOOL, S(quiet_digest), "no", 0, 0, NULL, "send a digest on a day with nothing new", NULL },
 	{ "session", "approval", CFG_BOOL, S(approval), "no", 0, 0, NULL, "organizers approve each sign-up", NULL },
 	{ "session", "templates", CFG_PATH, S(templates), "", 0, 0, NULL, "template overrides for this session", NULL },
@@ -151,12 +152,12 @@ const struct cfg_def session_conf_defs[] = {
 	{ "goals", "goal", CFG_LIST, S(goal), NULL, 0, 0, NULL, "a goal of the review (repeatable)", NULL },
 	{ "call", "title", CFG_STR, S(call_title), "", 0, 0, NULL, "the launch call's title", NULL },
 	{ "call", "start", CFG_DATETIME, S(call_start), "", 0, 0, NULL, "YYYY-MM-DD HH:MM in the session's time zone", NULL },
-	{ "call", "duration", CFG_INT, S(call_duration), "60", 5, 1440, NULL, "minutes", NULL },
+	{ "call", "duration", CFG_INT, SI(call_duration), "60", 5, 1440, NULL, "minutes", NULL },
 	{ "call", "dial_in", CFG_STR, S(call_dial_in), "", 0, 0, NULL, "phone dial-in", NULL },
 	{ "call", "url", CFG_STR, S(call_url), "", 0, 0, NULL, "video link", check_url },
 	{ "call", "location", CFG_STR, S(call_location), "", 0, 0, NULL, "location text (default: the dial-in)", NULL },
 	{ "call", "agenda", CFG_STR, S(call_agenda), "", 0, 0, NULL, "agenda text", NULL },
-	{ "call", "alarm", CFG_INT, S(call_alarm), "15", 0, 1440, NULL, "reminder alarm, minutes before", NULL },
+	{ "call", "alarm", CFG_INT, SI(call_alarm), "15", 0, 1440, NULL, "reminder alarm, minutes before", NULL },
 	{ "call", "reminder_at", CFG_HHMM, S(call_reminder_at), "08:00", 0, 0, NULL, "local time of the reminder mail on the call's day", NULL },
 	CFG_END
 };

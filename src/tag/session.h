@@ -24,7 +24,7 @@ struct session_conf {
 	int default_mode;       /* enum delivery_mode */
 	int ack;                /* acknowledge comments */
 	int quiet_digest;       /* send a digest on a day with nothing new */
-	int digest_max;         /* comments and replies shown in one digest */
+	int64_t digest_max;     /* comments and replies shown in one digest (CFG_INT: int64_t) */
 	int approval;           /* organizers approve sign-ups */
 	char *templates;        /* template overrides for this session */
 	char *newcomers_url;    /* where the not-yet-eligible can start */
