@@ -80,6 +80,7 @@ count() {
 		"$db" "$1" 2>/dev/null
 }
 at_least() { [ "$(count "$1")" -ge "$2" ] 2>/dev/null; }
+is_zero() { [ "$(count "$1")" = 0 ]; }
 start_tagd() {
 	# a Tuesday afternoon of the review week, on a clock at real speed
 	"$TAGD" -c "$tmp/tagd.conf" --clock "2018-07-17 14:00" >>"$tmp/tagd.log" 2>&1 &
@@ -113,6 +114,8 @@ wait_for $((60 * tap_slow)) at_least "SELECT count(*) FROM message" "$total"
 ok $? "after kill -9 and a restart, tagd takes the rest"
 sleep 1
 is "$(count 'SELECT count(*) FROM message')" "$total" "every message is in the store exactly once"
+# (stored first, processed after: the last ones may still be in hand)
+wait_for $((10 * tap_slow)) is_zero "SELECT count(*) FROM message WHERE state = 'new'"
 is "$(count "SELECT count(*) FROM message WHERE state = 'new'")" "0" "and every one was processed"
 is "$(count 'SELECT count(*) - count(DISTINCT message_id) FROM message')" "0" "no Message-ID twice"
 is "$(count 'SELECT count(*) FROM (SELECT message_id, position FROM comment GROUP BY 1, 2 HAVING count(*) > 1)')" "0" \
@@ -126,6 +129,8 @@ diag "$comments comments from $total messages"
 acks=$(count "SELECT count(*) FROM outbox WHERE kind = 'ack'")
 wait_for $((30 * tap_slow)) sh -c "[ \$(grep -il '^Message-ID: <ack\\.' '$tmp/smtp/md/new/'* 2>/dev/null | wc -l) -ge $acks ]"
 ok $? "the $acks acknowledgements reach the SMTP server"
+# (the server has a mail before tagd hears its 250 and marks it sent)
+wait_for $((10 * tap_slow)) at_least "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'" "$acks"
 is "$(count "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'")" "$acks" "and are marked sent"
 # (a kill -9 while an acknowledgement is in flight may deliver it twice:
 # the server took it, tagd had not marked it sent; count the mails, once each)
