@@ -123,7 +123,11 @@ diag "killed after $before deliveries; $(dovecot_count bob INBOX unseen) still u
 ok $([ "$before" -gt 0 ] && [ "$before" -lt "$NFIX" ] && echo 0 || echo 1) "the kill landed half-way ($before of $NFIX)"
 probe bob --store "$WORK/bob" --until "$NFIX" --run-ms 20000 >"$WORK/b2.out" 2>"$WORK/b2.err"
 ok $? "the restarted probe finished"
-is "$(cat "$WORK/b1.out" "$WORK/b2.out" | grep -c ' new ')" "$NFIX" "$NFIX new deliveries over both runs"
+# the probe prints a delivery after committing it: a kill between the two
+# loses that line (not the message: the store is counted below)
+nb=$(cat "$WORK/b1.out" "$WORK/b2.out" | grep -c ' new ')
+ok "$([ "$nb" -eq "$NFIX" ] || [ "$nb" -eq $((NFIX - 1)) ] && echo 0 || echo 1)" \
+	"$NFIX new deliveries over both runs ($nb lines; the kill may cut the last line of the first)"
 is "$(ls "$WORK/bob/msgs" | grep -c "\.eml$")" "$NFIX" "the store holds $NFIX messages"
 is "$(dovecot_count bob INBOX unseen)" 0 "every message is \\Seen after the restart"
 diag "duplicates absorbed by the store after the kill: $(cat "$WORK/b1.out" "$WORK/b2.out" | grep -c ' dup ')"
