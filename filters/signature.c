@@ -86,10 +86,8 @@ static struct line *split_lines(const char *text, int *n_r)
 	size_t head = ((size_t)n + 1) * sizeof(struct line);
 	struct line *v = xcalloc(1, head + len + 1);
 	char *low = (char *)v + head;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
+	memcpy(low, text, len); /* NUL-terminated by xcalloc */
+	str_lower(low);
 	const char *p = text, *end = text + len;
 	int i = 0;
 	while (p < end && i < n) {

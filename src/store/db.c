@@ -14,35 +14,6 @@
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_RETRIES 24         /* x 5 s: two minutes before giving up */
 
-/* BUSY_SLEEP_MIN_US, BUSY_SLEEP_MAX_US - the busy handler's first and
-   longest sleep */
-#define BUSY_SLEEP_MIN_US 50
-#define BUSY_SLEEP_MAX_US 2000
-
-/* busy_wait - the busy handler: sleeps from 50 us doubling to 2 ms, until
-   BUSY_TIMEOUT_MS have passed since this wait began. SQLite's own
-   (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15 ms... at once: with
-   several sender threads each marking a mail sent in a short write
-   transaction, those sleeps, not the work, set the pace (bench/: four
-   connections were no faster than one). */
-static int busy_wait(void *arg, int count)
-{
-	struct store *st = arg;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (count == 0)
-		st->busy_since_ms = now_ms;
-	else if (now_ms - st->busy_since_ms >= BUSY_TIMEOUT_MS)
-		return 0;
-	long us = count >= 6 ? BUSY_SLEEP_MAX_US : BUSY_SLEEP_MIN_US << count;
-	if (us > BUSY_SLEEP_MAX_US)
-		us = BUSY_SLEEP_MAX_US;
-	struct timespec d = { 0, us * 1000 };
-	nanosleep(&d, NULL);
-	return 1;
-}
-
 int st_fail(struct store *st, int rc)
 {
 	st->last_rc = rc;
@@ -197,7 +168,7 @@ int store_open_version(const char *path, int version, struct store **st_r, const
 	}
 	st->path = xstrdup(path);
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_handler(st->db, busy_wait, st);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	char mode[32] = "";
 	if (pragma_text(st, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) < 0 ||
 	    strcmp(mode, "wal") != 0) {

@@ -11,7 +11,6 @@ struct store {
 	char *path;
 	int depth;                      /* transaction nesting */
 	int last_rc;                    /* last failing result code */
-	int64_t busy_since_ms;          /* when the current busy wait began */
 	struct {
 		const char *sql;        /* static string: cached by address */
 		sqlite3_stmt *stmt;

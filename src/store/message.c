@@ -76,17 +76,16 @@ static int add_rows(struct store *st, const struct st_message *m, int64_t *id_r)
 
 int store_message_add(struct store *st, const struct st_message *m, int64_t *id_r)
 {
-	/* both rows or neither: a savepoint (nested in the caller's transaction, if any) */
-	if (st_exec(st, "SAVEPOINT message_add") < 0)
+	/* both rows or neither: nested in the caller's transaction, if any
+	   (store_rollback keeps last_rc for store_last_full) */
+	if (store_begin(st) < 0)
 		return -1;
 	int r = add_rows(st, m, id_r);
 	if (r < 0) {
-		int rc = st->last_rc; /* kept for store_last_full */
-		st_exec(st, "ROLLBACK TO message_add; RELEASE message_add");
-		st->last_rc = rc;
+		store_rollback(st);
 		return -1;
 	}
-	if (st_exec(st, "RELEASE message_add") < 0)
+	if (store_commit(st) < 0)
 		return -1;
 	return r;
 }

@@ -82,17 +82,16 @@ static int add_rows(struct store *st, const struct st_outbox *o, int64_t *id_r)
 
 int store_outbox_add(struct store *st, const struct st_outbox *o, int64_t *id_r)
 {
-	/* both rows or neither: a savepoint (nested in the caller's transaction, if any) */
-	if (st_exec(st, "SAVEPOINT outbox_add") < 0)
+	/* both rows or neither: nested in the caller's transaction, if any
+	   (store_rollback keeps last_rc for store_last_full) */
+	if (store_begin(st) < 0)
 		return -1;
 	int r = add_rows(st, o, id_r);
 	if (r < 0) {
-		int rc = st->last_rc; /* kept for store_last_full */
-		st_exec(st, "ROLLBACK TO outbox_add; RELEASE outbox_add");
-		st->last_rc = rc;
+		store_rollback(st);
 		return -1;
 	}
-	if (st_exec(st, "RELEASE outbox_add") < 0)
+	if (store_commit(st) < 0)
 		return -1;
 	return r;
 }

@@ -234,6 +234,27 @@ static void changes(struct digest *d, const struct draft_view *prev, const struc
 	}
 }
 
+/* para_vars - a paragraph's entry in the digest's "paragraphs" list; its
+   "comments" list, to fill */
+static struct tval *para_vars(struct tval *paras, const struct digest *d, const struct group *g)
+{
+	struct tval *pm = tval_list_add_map(paras);
+	tval_set_int(pm, "number", g->number);
+	tval_set_bool(pm, "whole_draft", g->pid == 0);
+	tval_set_str(pm, "excerpt", g->excerpt);
+	char *addr;
+	if (g->pid && !g->retired) {
+		char tag[32];
+		snprintf(tag, sizeof(tag), "p%d", g->number);
+		addr = listaddr_make(d->ses->list_addr, tag);
+	} else {
+		addr = xstrdup(d->ses->list_addr);
+	}
+	tval_set_str(pm, "reply_to", addr);
+	free(addr);
+	return tval_set_list(pm, "comments");
+}
+
 static void fill(struct tval *v, const struct digest *d, const struct digest_req *rq, const char *period)
 {
 	char date[64], tag[32];
@@ -254,7 +275,7 @@ static void fill(struct tval *v, const struct digest *d, const struct digest_req
 	int shown = 0, omitted = 0;
 	for (int i = 0; i < d->ngroups; i++) {
 		const struct group *g = &d->groups[i];
-		struct tval *pm = NULL, *cl = NULL;
+		struct tval *cl = NULL;
 		char *addr;
 		for (int k = 0; k < g->nentries; k++) {
 			const struct entry *e = &g->entries[k];
@@ -264,21 +285,8 @@ static void fill(struct tval *v, const struct digest *d, const struct digest_req
 				continue;
 			}
 			shown += cost;
-			if (pm == NULL) {
-				pm = tval_list_add_map(paras);
-				tval_set_int(pm, "number", g->number);
-				tval_set_bool(pm, "whole_draft", g->pid == 0);
-				tval_set_str(pm, "excerpt", g->excerpt);
-				if (g->pid && !g->retired) {
-					snprintf(tag, sizeof(tag), "p%d", g->number);
-					addr = listaddr_make(d->ses->list_addr, tag);
-				} else {
-					addr = xstrdup(d->ses->list_addr);
-				}
-				tval_set_str(pm, "reply_to", addr);
-				free(addr);
-				cl = tval_set_list(pm, "comments");
-			}
+			if (cl == NULL) /* the paragraph's first comment shown */
+				cl = para_vars(paras, d, g);
 			const struct st_comment *c = &d->all[e->root];
 			struct tval *cm = tval_list_add_map(cl);
 			tval_set_str(cm, "author", who(c));
