@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -13,6 +14,8 @@
 
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_RETRIES 24         /* x 5 s: two minutes before giving up */
+
+static void gate_leave(struct store *st);
 
 int st_fail(struct store *st, int rc)
 {
@@ -22,6 +25,8 @@ int st_fail(struct store *st, int rc)
 
 const char *store_error(struct store *st)
 {
+	if (st->gate_timed_out)
+		return "database is locked (another thread of tagd kept its turn to write)";
 	return sqlite3_errmsg(st->db);
 }
 
@@ -205,6 +210,7 @@ void store_close(struct store **stp)
 	struct store *st = *stp;
 	if (st == NULL)
 		return;
+	gate_leave(st);
 	for (int i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
@@ -228,6 +234,127 @@ int store_checkpoint(struct store *st)
 		return -1;
 	}
 	return 0;
+}
+
+
+/* ---------------------------------------------------------------- */
+/* The write gate (db.h): a queue of waiters in the order they came */
+
+struct gate_waiter {
+	struct gate_waiter *next;
+};
+
+struct store_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;              /* the turn passed on, or a waiter left */
+	int busy;                       /* a connection has the turn */
+	int nwait;
+	int64_t timeout_ms;
+	struct gate_waiter *head, **tail;
+};
+
+struct store_gate *store_gate_new(int timeout_ms)
+{
+	struct store_gate *g = xcalloc(1, sizeof(*g));
+	g->timeout_ms = timeout_ms > 0 ? timeout_ms : (int64_t)BUSY_TIMEOUT_MS * BUSY_RETRIES;
+	pthread_condattr_t ca;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	g->tail = &g->head;
+	return g;
+}
+
+void store_gate_free(struct store_gate **gp)
+{
+	struct store_gate *g = *gp;
+	if (g == NULL)
+		return;
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	*gp = NULL;
+}
+
+void store_set_gate(struct store *st, struct store_gate *g)
+{
+	if (st->depth > 0)
+		log_panic("store_set_gate inside a transaction");
+	st->gate = g;
+}
+
+int store_gate_waiting(struct store *st)
+{
+	struct store_gate *g = st->gate;
+	if (g == NULL)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	int w = g->nwait;
+	pthread_mutex_unlock(&g->mu);
+	return w;
+}
+
+/* gate_enter - wait for this connection's turn, at most the gate's
+   timeout; 0, or -1 when it did not come */
+static int gate_enter(struct store_gate *g)
+{
+	int64_t timeout_ms = g->timeout_ms;
+	pthread_mutex_lock(&g->mu);
+	if (!g->busy && g->head == NULL) {
+		g->busy = 1;
+		pthread_mutex_unlock(&g->mu);
+		return 0;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(timeout_ms / 1000);
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	struct gate_waiter me = { NULL };
+	*g->tail = &me;
+	g->tail = &me.next;
+	g->nwait++;
+	int r = 0;
+	while (g->busy || g->head != &me) {
+		int e = pthread_cond_timedwait(&g->cv, &g->mu, &until);
+		if (e == ETIMEDOUT && (g->busy || g->head != &me)) {
+			r = -1;
+			break;
+		}
+	}
+	/* out of the queue, whether its turn came or not */
+	struct gate_waiter **pp = &g->head;
+	while (*pp != &me)
+		pp = &(*pp)->next;
+	*pp = me.next;
+	if (g->tail == &me.next)
+		g->tail = pp;
+	g->nwait--;
+	if (r == 0)
+		g->busy = 1;
+	else
+		pthread_cond_broadcast(&g->cv); /* the next may be at the head now */
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+/* gate_leave - pass the turn on */
+static void gate_leave(struct store *st)
+{
+	struct store_gate *g = st->gate;
+	if (!st->gate_held || g == NULL)
+		return;
+	st->gate_held = 0;
+	pthread_mutex_lock(&g->mu);
+	g->busy = 0;
+	if (g->head != NULL)
+		pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
 }
 
 /* The transaction statements, prepared once (a parse per message was a
@@ -269,8 +396,21 @@ int store_begin(struct store *st)
 		st->depth++;
 		return 0;
 	}
-	if (tx_run(st, sql_begin) < 0)
+	st->gate_timed_out = 0;
+	if (st->gate != NULL) {
+		if (gate_enter(st->gate) < 0) {
+			st->gate_timed_out = 1;
+			st->last_rc = SQLITE_BUSY;
+			log_warn("store: no turn to write within %.1f s: another thread of tagd kept it",
+				 (double)st->gate->timeout_ms / 1000.0);
+			return -1;
+		}
+		st->gate_held = 1;
+	}
+	if (tx_run(st, sql_begin) < 0) {
+		gate_leave(st);
 		return -1;
+	}
 	st->depth = 1;
 	return 0;
 }
@@ -294,8 +434,10 @@ int store_commit(struct store *st)
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		st->last_rc = rc;
+		gate_leave(st);
 		return -1;
 	}
+	gate_leave(st);
 	return 0;
 }
 
@@ -317,6 +459,7 @@ void store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->last_rc = rc;
+	gate_leave(st);
 }
 
 static const char sql_secret_get[] = "SELECT value FROM meta WHERE key = 'token_key'";

@@ -10,6 +10,9 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int depth;                      /* transaction nesting */
+	struct store_gate *gate;        /* shared with the process's other connections, or NULL */
+	int gate_held;                  /* this connection has the write turn */
+	int gate_timed_out;             /* the last store_begin waited its turn in vain */
 	int last_rc;                    /* last failing result code */
 	struct {
 		const char *sql;        /* static string: cached by address */

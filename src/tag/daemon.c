@@ -47,6 +47,7 @@ struct daemon {
 	const struct daemon_opts *opts;
 	char *db_path;
 	struct store *st;
+	struct store_gate *gate;        /* the connections below take turns to write */
 	struct ingest *in;
 	struct schedule *sched;         /* each session's calendar */
 	struct lmtp_server *lmtp;
@@ -477,6 +478,7 @@ static int start_imap(struct daemon *d)
 		log_error("%s", err);
 		return -1;
 	}
+	store_set_gate(d->imap_st, d->gate);
 	d->imap_account = xasprintf("%s@%s", d->cfg.imap_user, d->cfg.imap_host);
 	d->imap_mailbox = xstrdup(d->cfg.imap_mailbox);
 	struct imap_config ic;
@@ -569,6 +571,7 @@ static int start_sender(struct daemon *d)
 			log_error("%s", err);
 			return -1;
 		}
+		store_set_gate(w->st, d->gate);
 		d->nsend = k + 1;
 		/* a commit per mail sent, without its fsync: a kill loses no
 		   mark, a power loss may send a few mails again (bench/: the
@@ -821,6 +824,8 @@ int daemon_run(const struct daemon_opts *o)
 		log_error("%s", err);
 		goto out;
 	}
+	d.gate = store_gate_new(0);
+	store_set_gate(d.st, d.gate);
 	if (check_not_world_writable(d.db_path) < 0)
 		goto out;
 	if (load_sessions(&d) < 0)
@@ -853,6 +858,7 @@ out:
 	ingest_free(&d.in);
 	schedule_free(&d.sched);
 	store_close(&d.st);
+	store_gate_free(&d.gate);
 	free(d.maildir_in);
 	free(d.db_path);
 	tagd_config_free(&d.cfg);

@@ -30,7 +30,8 @@
 #define MAX_CHAIN 16
 #define MAX_OWN 256
 #define RESUME_GROUP 256        /* messages processed per commit: at most */
-#define RESUME_GROUP_MS 100     /* ... or this long (IMAP's archive waits for the lock) */
+#define RESUME_GROUP_MS 100     /* ... or this long, or until another thread of tagd
+				   waits to write (store_gate_waiting: IMAP's archive) */
 
 /* one thread index per (session, revision), built on first use */
 struct index_cache {
@@ -1013,7 +1014,8 @@ int ingest_resume(struct ingest *in)
 		struct timespec g1;
 		clock_gettime(CLOCK_MONOTONIC, &g1);
 		long ms = (g1.tv_sec - g0.tv_sec) * 1000 + (g1.tv_nsec - g0.tv_nsec) / 1000000;
-		if (in_group >= RESUME_GROUP || ms >= RESUME_GROUP_MS || i + 1 == n) {
+		if (in_group >= RESUME_GROUP || ms >= RESUME_GROUP_MS || i + 1 == n ||
+		    store_gate_waiting(in->st)) {
 			in_group = 0;
 			if (store_commit(in->st) < 0)
 				store_rollback(in->st);

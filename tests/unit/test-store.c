@@ -3,8 +3,11 @@
 #include "tap.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -237,6 +240,147 @@ static void test_concurrent_writers(void)
 	free(p);
 }
 
+
+/* ---- the write gate: one process's connections take turns, first come,
+   first served; a connection that commits and begins again at once goes
+   behind those already waiting ---- */
+
+static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+static char order[16];
+
+struct gate_writer {
+	struct store *st;
+	char name;
+	int begun;              /* store_begin's result */
+};
+
+static void *gate_writer_main(void *arg)
+{
+	struct gate_writer *w = arg;
+	w->begun = store_begin(w->st);
+	if (w->begun == 0) {
+		pthread_mutex_lock(&order_mu);
+		size_t n = strlen(order);
+		if (n + 1 < sizeof(order))
+			order[n] = w->name;
+		pthread_mutex_unlock(&order_mu);
+		char slug[16];
+		snprintf(slug, sizeof(slug), "gate-%c", w->name);
+		make_session(w->st, slug, slug);
+		usleep(30 * 1000);
+		store_commit(w->st);
+	}
+	return NULL;
+}
+
+/* wait_waiting - until n connections wait at st's gate (at most 5 s) */
+static int wait_waiting(struct store *st, int n)
+{
+	for (int i = 0; i < 500; i++) {
+		if (store_gate_waiting(st) == n)
+			return 1;
+		usleep(10 * 1000);
+	}
+	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_gate(void)
+{
+	char *p = db_path("gate.db");
+	struct store *a, *b, *c;
+	const char *err;
+	if (store_open(p, &a, &err) < 0 || store_open(p, &b, &err) < 0 || store_open(p, &c, &err) < 0) {
+		ok(0, "open gate.db three times: %s", err);
+		free(p);
+		return;
+	}
+	struct store_gate *g = store_gate_new(0);
+	store_set_gate(a, g);
+	store_set_gate(b, g);
+	store_set_gate(c, g);
+	ok(store_gate_waiting(a) == 0, "nobody waits at a new gate");
+
+	ok(store_begin(a) == 0, "the first connection has its turn at once");
+	pthread_mutex_lock(&order_mu);
+	order[0] = 'a';
+	order[1] = 0;
+	pthread_mutex_unlock(&order_mu);
+	struct gate_writer wb = { b, 'b', -2 }, wc = { c, 'c', -2 };
+	pthread_t tb, tc;
+	pthread_create(&tb, NULL, gate_writer_main, &wb);
+	ok(wait_waiting(a, 1), "a second connection waits at the gate, not in SQLite's busy loop");
+	pthread_create(&tc, NULL, gate_writer_main, &wc);
+	ok(wait_waiting(a, 2), "a third waits behind it");
+	make_session(a, "gate-a", "gate-a");
+	ok(store_commit(a) == 0, "the first commits");
+	/* at once again: the turn is b's and then c's, not a's */
+	ok(store_begin(a) == 0, "the first begins again, after the others");
+	pthread_mutex_lock(&order_mu);
+	size_t n = strlen(order);
+	if (n + 1 < sizeof(order))
+		order[n] = 'a';
+	pthread_mutex_unlock(&order_mu);
+	make_session(a, "gate-a2", "gate-a2");
+	ok(store_commit(a) == 0, "and commits");
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	ok(wb.begun == 0 && wc.begun == 0, "both waiting connections had their turn");
+	ok(strcmp(order, "abca") == 0, "turns in the order of arrival (got %s)", order);
+	ok(raw_int(p, "SELECT count(*) FROM session WHERE slug LIKE 'gate-%'") == 4, "every turn's work committed");
+
+	/* nested transactions take no new turn; a rollback passes it on */
+	ok(store_begin(a) == 0 && store_begin(a) == 0, "a savepoint inside a turn");
+	store_rollback(a);
+	memset(order, 0, sizeof(order));
+	wb.begun = -2;
+	pthread_create(&tb, NULL, gate_writer_main, &wb);
+	ok(wait_waiting(a, 1), "the inner rollback keeps the turn: another connection waits");
+	store_rollback(a);
+	pthread_join(tb, NULL);
+	ok(wb.begun == 0 && strcmp(order, "b") == 0, "the outer rollback passed the turn on (%d, %s)", wb.begun, order);
+	store_close(&a);
+	store_close(&b);
+	store_close(&c);
+	store_gate_free(&g);
+
+	/* a turn that does not come: store_begin fails, said as such */
+	g = store_gate_new(200);
+	store_open(p, &a, &err);
+	store_open(p, &b, &err);
+	store_set_gate(a, g);
+	store_set_gate(b, g);
+	store_begin(a);
+	double t0 = mono_s();
+	int r = store_begin(b);
+	double waited = mono_s() - t0;
+	ok(r < 0, "no turn within the gate's timeout: store_begin fails");
+	ok(waited >= 0.15 && waited < 3.0, "after about the timeout (%.2f s)", waited);
+	ok(strstr(store_error(b), "turn to write") != NULL, "store_error says why: %s", store_error(b));
+	ok(store_gate_waiting(a) == 0, "the one that gave up left the queue");
+	store_commit(a);
+	ok(store_begin(b) == 0, "its next store_begin has the turn");
+	ok(strstr(store_error(b), "turn to write") == NULL, "and the old error is gone");
+	store_commit(b);
+	store_close(&a);
+	/* closing a connection in a transaction passes its turn on */
+	store_begin(b);
+	store_close(&b);
+	store_open(p, &a, &err);
+	store_set_gate(a, g);
+	ok(store_begin(a) == 0, "a connection closed in its turn passed it on");
+	store_commit(a);
+	store_close(&a);
+	store_gate_free(&g);
+	free(p);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL)
@@ -256,6 +400,7 @@ int main(void)
 	store_close(&st);
 	free(p);
 	test_concurrent_writers();
+	test_gate();
 	char *cmd = xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
