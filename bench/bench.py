@@ -297,6 +297,12 @@ def idle_rss(work):
         pass
     p.terminate()
     p.wait()
+    # the floor: tagd-bench is linked against the same libraries; its RSS
+    # at the first line of main, and with them set up as tagd sets them up
+    db = os.path.join(state, "floor.db")
+    f = subprocess.run([TBENCH, "rss", db], capture_output=True, text=True)
+    if f.returncode == 0:
+        rss["floor"] = json.loads(f.stdout)
     return rss
 
 
@@ -458,6 +464,12 @@ def table(R):
         w("Idle daemon (no mail, after start-up): RSS %s, of which its own (heap, stacks) %s, the rest"
           " shared libraries' pages; PSS %s; its parser child %s" % (
               mb(ir.get("rss_kb")), mb(ir.get("anon_kb")), mb(ir.get("pss_kb")), mb(ir.get("parser_child_rss_kb"))))
+        fl = ir.get("floor")
+        if fl:
+            w("  the floor: a program linked against the same %d libraries has %s at the first line of main,"
+              % (fl["libraries"], mb(fl["rss_at_main_kb"])))
+            w("  %s once they are set up as tagd's start sets them up (curl, libical, the store)"
+              % mb(fl["rss_ready_kb"]))
     return "\n".join(L) + "\n"
 
 

@@ -11,6 +11,13 @@
      tagd-bench archive MBOX DB           store every raw message durably, as
                                           ingest's first step does (a fresh
                                           database; a commit every 256)
+     tagd-bench rss DB                    the floor under the idle daemon's
+                                          RSS: this program, linked against
+                                          the same libraries as tagd, at the
+                                          first line of main; then with the
+                                          libraries set up as tagd's start
+                                          sets them up (curl, libical, a
+                                          store opened on a fresh DB)
 
    They run tagd's own code (tag/digest, tag/sender over net/smtp,
    mail/msg, tag/ingest's archive) and print one JSON line: the count,
@@ -28,6 +35,7 @@
 #include "store/store.h"
 #include "mail/msg.h"
 #include "tag/digest.h"
+#include "tag/call.h"
 #include "tag/ingest.h"
 #include "tag/mailbox.h"
 #include "tag/mailout.h"
@@ -281,8 +289,68 @@ static int cmd_floor(const char *mbox, int isolated, const char *db)
 	return 0;
 }
 
+/* status_kb - VmRSS and RssAnon of this process, in KB */
+static void status_kb(long *rss, long *anon)
+{
+	char line[256];
+	*rss = *anon = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			*rss = strtol(line + 6, NULL, 10);
+		else if (strncmp(line, "RssAnon:", 8) == 0)
+			*anon = strtol(line + 8, NULL, 10);
+	}
+	fclose(f);
+}
+
+/* mapped_libraries - how many shared objects are mapped */
+static int mapped_libraries(void)
+{
+	char line[1024], last[1024] = "";
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+		if (path == NULL || strstr(path, ".so") == NULL || strcmp(path, last) == 0)
+			continue;
+		snprintf(last, sizeof(last), "%s", path);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int cmd_rss(const char *db, long rss0, long anon0)
+{
+	const char *err;
+	if (smtp_global_init() < 0 || call_init(&err) < 0) {
+		fprintf(stderr, "tagd-bench: the libraries did not start\n");
+		return 1;
+	}
+	struct store *st;
+	if (store_open(db, &st, &err) < 0) {
+		fprintf(stderr, "tagd-bench: %s\n", err);
+		return 1;
+	}
+	long rss1, anon1;
+	status_kb(&rss1, &anon1);
+	printf("{\"rss_at_main_kb\": %ld, \"anon_at_main_kb\": %ld, \"rss_ready_kb\": %ld, "
+	       "\"anon_ready_kb\": %ld, \"libraries\": %d}\n", rss0, anon0, rss1, anon1, mapped_libraries());
+	store_close(&st);
+	smtp_global_cleanup();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	long rss0 = -1, anon0 = -1;
+	if (argc == 3 && strcmp(argv[1], "rss") == 0)
+		status_kb(&rss0, &anon0); /* before anything of tagd's runs */
 	log_open("tagd-bench", 0);
 	log_set_quiet(1);
 	const char *clk = getenv("TAGD_BENCH_CLOCK");
@@ -306,7 +374,9 @@ int main(int argc, char **argv)
 		return cmd_floor(argv[2], argc == 4, NULL);
 	if (argc == 4 && strcmp(argv[1], "archive") == 0)
 		return cmd_floor(argv[2], 0, argv[3]);
+	if (argc == 3 && strcmp(argv[1], "rss") == 0)
+		return cmd_rss(argv[2], rss0, anon0);
 	fprintf(stderr, "usage: tagd-bench digest CONF SLUG DAY | send CONF [CONNECTIONS] |"
-		" parse MBOX [isolated] | archive MBOX DB\n");
+		" parse MBOX [isolated] | archive MBOX DB | rss DB\n");
 	return 2;
 }
