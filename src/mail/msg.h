@@ -129,6 +129,13 @@ struct mail_parser;
 struct mail_parser *mail_parser_new(const struct mail_limits *lim, int timeout_ms);
 int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 		      struct mail_msg **msg_r, const char **error_r);
+/* mail_parser_send_ahead - hand the child the message that will be parsed
+   next, so that it parses while this thread works on the one before; the
+   mail_parser_parse of the same bytes then only reads the answer. A hint:
+   it does nothing when a message is already ahead, the child cannot be
+   reached, or the message is over 1 MB; a parse of other bytes reads the
+   answer ahead and drops it. The bytes are copied. */
+void mail_parser_send_ahead(struct mail_parser *p, const char *raw, size_t len);
 void mail_parser_free(struct mail_parser **p);
 /* mail_parser_child_pid - the current child's process id, -1 when none is
    running (one is started on the next parse); for tests and the log */

@@ -48,9 +48,13 @@ struct mail_parser {
 	char *rbuf;             /* replies are read into this, kept between calls */
 	size_t rcap;
 	char err[96];
+	int ahead;              /* a message sent ahead, its answer not read yet */
+	char *ahead_raw;        /* a copy of its bytes */
+	size_t ahead_len, ahead_cap;
 };
 
 #define RBUF_KEEP ((size_t)1 << 20)   /* a bigger reply buffer is not kept */
+#define AHEAD_MAX ((size_t)1 << 20)   /* a bigger message is not sent ahead */
 
 /* ---------------------------------------------------------------- */
 /* Wire encoding: little-endian integers, length-prefixed strings. */
@@ -758,6 +762,38 @@ int mail_parser_child_pid(const struct mail_parser *p)
 }
 
 
+/* req_header - the 12 bytes before a message: magic and length */
+static void req_header(unsigned char hdr[12], size_t len)
+{
+	for (int i = 0; i < 4; i++)
+		hdr[i] = (unsigned char)(REQ_MAGIC >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		hdr[4 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+}
+
+void mail_parser_send_ahead(struct mail_parser *p, const char *raw, size_t len)
+{
+	if (p->ahead || len > p->lim.max_size || len > AHEAD_MAX)
+		return;
+	if (p->pid <= 0 && spawn(p) < 0)
+		return;
+	unsigned char hdr[12];
+	req_header(hdr, len);
+	if (send_req(p->fd, hdr, sizeof(hdr), raw, len, now_ms() + p->timeout_ms) != IO_OK) {
+		/* the child is gone or stuck: the next parse starts another */
+		reap(p, NULL);
+		return;
+	}
+	if (p->ahead_cap < len) {
+		free(p->ahead_raw);
+		p->ahead_cap = len < 65536 ? 65536 : len;
+		p->ahead_raw = xmalloc(p->ahead_cap);
+	}
+	memcpy(p->ahead_raw, raw, len);
+	p->ahead_len = len;
+	p->ahead = 1;
+}
+
 int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 		      struct mail_msg **msg_r, const char **error_r)
 {
@@ -765,6 +801,26 @@ int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 	if (error_r == NULL)
 		error_r = &dummy;
 	*msg_r = NULL;
+	int sent = 0;
+	uint64_t plen = 0;
+	int bad = 0;
+	enum io io;
+	if (p->ahead) {
+		p->ahead = 0;
+		if (len == p->ahead_len && memcmp(raw, p->ahead_raw, len) == 0) {
+			sent = 1;
+		} else {
+			/* not the message sent ahead: its answer is read and dropped */
+			io = recv_reply(p, now_ms() + p->timeout_ms, &plen, &bad);
+			if (io != IO_OK)
+				reap(p, NULL);
+		}
+		if (p->ahead_cap > AHEAD_MAX / 4) {
+			free(p->ahead_raw);
+			p->ahead_raw = NULL;
+			p->ahead_cap = 0;
+		}
+	}
 	if (len > p->lim.max_size) {
 		*error_r = "message larger than the limit";
 		return -1;
@@ -774,15 +830,12 @@ int mail_parser_parse(struct mail_parser *p, const char *raw, size_t len,
 		return -1;
 	}
 	int64_t deadline = now_ms() + p->timeout_ms;
-	unsigned char hdr[12];
-	for (int i = 0; i < 4; i++)
-		hdr[i] = (unsigned char)(REQ_MAGIC >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		hdr[4 + i] = (unsigned char)((uint64_t)len >> (8 * i));
-
-	uint64_t plen = 0;
-	int bad = 0;
-	enum io io = send_req(p->fd, hdr, sizeof(hdr), raw, len, deadline);
+	io = IO_OK;
+	if (!sent) {
+		unsigned char hdr[12];
+		req_header(hdr, len);
+		io = send_req(p->fd, hdr, sizeof(hdr), raw, len, deadline);
+	}
 	if (io == IO_OK)
 		io = recv_reply(p, deadline, &plen, &bad);
 	if (io != IO_OK) {
@@ -838,6 +891,7 @@ void mail_parser_free(struct mail_parser **pp)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->rbuf);
+	free(p->ahead_raw);
 	free(p);
 	*pp = NULL;
 }

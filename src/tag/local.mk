@@ -79,6 +79,9 @@ trusttemplatesdir = $(pkgdatadir)/templates
 dist_trusttemplates_DATA = templates/confirm-comment.html templates/confirm-comment.txt
 TESTS += tests/integration/test-hostile.sh tests/integration/test-sql.sh tests/integration/test-trust.sh
 EXTRA_DIST += tests/integration/test-hostile.sh tests/integration/test-sql.sh tests/integration/test-trust.sh
+# processing archived mail with the next message sent to the parser ahead
+TESTS += tests/integration/test-resume.sh
+EXTRA_DIST += tests/integration/test-resume.sh
 check_PROGRAMS += tests/unit/test-export
 tests_unit_test_export_SOURCES = tests/unit/test-export.c tests/unit/tap.h
 TESTS += tests/unit/test-export tests/integration/test-export.sh tests/integration/test-browser.sh

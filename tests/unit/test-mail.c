@@ -705,6 +705,60 @@ static void test_isolated(void)
 		   "mutated replies: the next message parses"))
 		mail_msg_free(&m);
 
+	/* a message sent ahead (mail_parser_send_ahead): parsed while the
+	   caller works; the parse of the same bytes reads its answer */
+	int pid3 = mail_parser_child_pid(p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *raw;
+		size_t len;
+		char path[512], name[600];
+		snprintf(path, sizeof(path), "%s%s", DATA, cases[i].file);
+		if (str_read_file(path, 1 << 20, &raw, &len) == 0) {
+			mail_parser_send_ahead(p, raw, len);
+			snprintf(name, sizeof(name), "%s, sent ahead,", cases[i].file);
+			same_as_inprocess(p, raw, len, name);
+			free(raw);
+		}
+	}
+	is_int(mail_parser_child_pid(p), pid3, "ahead: the same child all along");
+	static const char other[] = "From: b@example.org\nSubject: other\n\nanother one\n";
+	mail_parser_send_ahead(p, other, sizeof(other) - 1);
+	mail_parser_send_ahead(p, ok_msg, sizeof(ok_msg) - 1); /* one ahead at most: ignored */
+	if (is_int(mail_parser_parse(p, ok_msg, sizeof(ok_msg) - 1, &m, &err), 0,
+		   "ahead: a parse of other bytes than those ahead")) {
+		is_str(m->text, "next one\n", "ahead: gives its own result, not the one ahead");
+		mail_msg_free(&m);
+	}
+	if (is_int(mail_parser_parse(p, other, sizeof(other) - 1, &m, &err), 0,
+		   "ahead: the dropped one parses when its turn comes")) {
+		is_str(m->text, "another one\n", "ahead: its text");
+		mail_msg_free(&m);
+	}
+	/* a crash ahead is that message's crash */
+	mail_parser_send_ahead(p, crash, sizeof(crash) - 1);
+	is_int(mail_parser_parse(p, crash, sizeof(crash) - 1, &m, &err), -1, "ahead: a crash ahead fails its parse");
+	is_str(err, "parser crashed: signal 6", "ahead: error names the signal");
+	if (is_int(mail_parser_parse(p, ok_msg, sizeof(ok_msg) - 1, &m, &err), 0,
+		   "ahead: after it the next message parses"))
+		mail_msg_free(&m);
+	/* ... and not the crash of another message parsed instead */
+	mail_parser_send_ahead(p, crash, sizeof(crash) - 1);
+	if (is_int(mail_parser_parse(p, ok_msg, sizeof(ok_msg) - 1, &m, &err), 0,
+		   "ahead: a crash ahead does not fail another message")) {
+		is_str(m->text, "next one\n", "ahead: which has its own text");
+		mail_msg_free(&m);
+	}
+	/* a hang ahead times out its own parse */
+	mail_parser_send_ahead(p, hang, sizeof(hang) - 1);
+	t0 = now_ms();
+	is_int(mail_parser_parse(p, hang, sizeof(hang) - 1, &m, &err), -1, "ahead: a hang ahead fails its parse");
+	took = now_ms() - t0;
+	is_str(err, "parser timed out", "ahead: hang error");
+	ok(took >= 350 && took < 3000, "ahead: after the timeout (%lld ms)", (long long)took);
+	if (is_int(mail_parser_parse(p, ok_msg, sizeof(ok_msg) - 1, &m, &err), 0,
+		   "ahead: after the hang the next message parses"))
+		mail_msg_free(&m);
+
 	/* over the size limit: refused without bothering the child */
 	struct mail_limits lim;
 	mail_limits_default(&lim);
