@@ -974,7 +974,8 @@ static int connect_mailbox(struct imap_poller *p)
 	}
 	if (v != 0 && v != p->conn->uidvalidity) {
 		log_warn("imap %s: UIDVALIDITY changed from %u to %u: the mailbox was recreated; "
-			 "reading it again from UID 1", p->label, v, p->conn->uidvalidity);
+			 "reading it again from UID 1 (messages taken before are recognised as duplicates)",
+			 p->label, v, p->conn->uidvalidity);
 		if (p->cb.uidvalidity_changed != NULL)
 			p->cb.uidvalidity_changed(p->cb.arg, mailbox, v, p->conn->uidvalidity);
 		last = 0;

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,11 @@
 #define MAX_POLL_FDS 128
 #define MAX_SENDERS 16          /* [smtp] connections at most (its bound in settings.c) */
 
-static volatile sig_atomic_t stop_requested;
+/* read by the IMAP and sender threads as well: an atomic (lock-free, so
+   the signal handler may set it), not a volatile, which C11 makes a data
+   race across threads */
+static atomic_int stop_requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only set a lock-free atomic");
 static volatile sig_atomic_t reload_requested;
 static int wake_pipe[2] = { -1, -1 };
 
@@ -61,7 +66,7 @@ struct daemon {
 	char *imap_mailbox;             /* the thread's own copy: a reload replaces cfg */
 	struct store *imap_st;
 	int imap_in_tx;                 /* an IMAP batch is open in imap_st (imap_commit ends it) */
-	volatile int imap_stop;         /* the loop ended without a signal (--until) */
+	atomic_int imap_stop;           /* the loop ended without a signal (--until) */
 	int pending;                    /* archived, not yet processed */
 	/* the outbox's senders ([smtp] connections), each in its own thread
 	   with its own store connection and SMTP connection */
@@ -77,7 +82,7 @@ struct daemon {
 	pthread_mutex_t send_lock;
 	pthread_cond_t send_cond;
 	unsigned send_kicks;
-	volatile int send_stop;
+	atomic_int send_stop;
 };
 
 static void wake(void)
@@ -445,8 +450,7 @@ static int imap_commit(void *arg)
 static void imap_uidvalidity(void *arg, const char *mailbox, uint32_t old_v, uint32_t new_v)
 {
 	struct daemon *d = arg;
-	log_warn("imap %s: UIDVALIDITY changed from %u to %u: reading it again (duplicates are recognised)",
-		 mailbox, old_v, new_v);
+	(void)old_v; /* net/imap.c has logged the change */
 	store_imap_state_set(d->imap_st, d->imap_account, mailbox, new_v, 0);
 }
 

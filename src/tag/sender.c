@@ -149,7 +149,7 @@ static int deliver_local(struct sender *s, const struct st_outbox *o, char *errb
 	return r;
 }
 
-int sender_run(struct sender *s, int max, volatile int *stop)
+int sender_run(struct sender *s, int max, atomic_int *stop)
 {
 	/* after a smarthost that did not answer, no round until the pause is
 	   over: not one attempt per queued mail against a dead host */

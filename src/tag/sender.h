@@ -9,6 +9,7 @@
    per minute. Used from one thread, with its own store connection. */
 #include "store/store.h"
 #include "tag/settings.h"
+#include <stdatomic.h>
 #include <time.h>
 
 struct sender;
@@ -22,7 +23,7 @@ void sender_set_part(struct sender *s, int part, int nparts);
 /* sender_run - send what is due now, at most max mails; the number
    handled (sent, deferred or failed), or -1 on a store error.
    *stop is checked between mails. */
-int sender_run(struct sender *s, int max, volatile int *stop);
+int sender_run(struct sender *s, int max, atomic_int *stop);
 /* sender_next - when mail is next due: 0 now, -1 nothing queued */
 time_t sender_next(struct sender *s);
 /* sender_backoff - the wait after the n-th failed attempt (n >= 1) */
