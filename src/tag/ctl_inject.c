@@ -24,6 +24,11 @@ struct inject_run {
 	int count, failed;
 	int in_batch;           /* messages in the open transaction */
 	struct buf out;         /* results of the open batch, printed once durable */
+	/* the message archived last, processed when the next one is archived
+	   (and sent to the parser ahead meanwhile), or at the batch's end */
+	int have_pending;
+	struct ingest_result pending;
+	char *pending_name;
 };
 
 static void print_result(struct inject_run *ir, const char *file, const struct ingest_result *r)
@@ -43,9 +48,31 @@ static void print_result(struct inject_run *ir, const char *file, const struct i
 	}
 }
 
-/* flush - commit the batch, then print its results (they are durable now) */
+/* process_pending - process the message archived last, with next_row
+   (0: none), the one archived since, sent to the parser child ahead: it
+   is parsed while this one is filtered, threaded and stored */
+static void process_pending(struct inject_run *ir, int64_t next_row)
+{
+	if (!ir->have_pending)
+		return;
+	ir->have_pending = 0;
+	const char *err;
+	if (ingest_process_next(ir->in, ir->pending.message_row, next_row, &ir->pending, &err) < 0) {
+		fprintf(stderr, "tagctl: %s: %s\n", ir->pending_name, err);
+		ir->failed++;
+	} else {
+		print_result(ir, ir->pending_name, &ir->pending);
+	}
+	ingest_result_free(&ir->pending);
+	free(ir->pending_name);
+	ir->pending_name = NULL;
+}
+
+/* flush - process what is pending, commit the batch, then print its
+   results (they are durable now) */
 static int flush(struct inject_run *ir)
 {
+	process_pending(ir, 0);
 	if (ir->in_batch == 0)
 		return 0;
 	int rc = store_commit(ir->st);
@@ -82,11 +109,22 @@ static int inject_one(void *arg, const char *name, const char *raw, size_t len)
 		return 0;
 	}
 	ir->in_batch++;
-	if (ingest_message(ir->in, raw, len, &src, &r, &err) < 0) {
+	int a = ingest_archive(ir->in, raw, len, &src, &r, &err);
+	if (a < 0) {
+		process_pending(ir, 0);
 		fprintf(stderr, "tagctl: %s: %s\n", name, err);
 		ir->failed++;
-	} else {
+	} else if (a == 1) {
+		process_pending(ir, 0);
+		ingest_note_duplicate(&r);
 		print_result(ir, name, &r);
+	} else {
+		/* archived: the one before is processed now, this one next */
+		process_pending(ir, r.message_row);
+		ir->pending = r;
+		memset(&r, 0, sizeof(r));
+		ir->pending_name = xstrdup(name);
+		ir->have_pending = 1;
 	}
 	ingest_result_free(&r);
 	if (ir->in_batch >= INJECT_BATCH)

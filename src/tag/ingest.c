@@ -963,6 +963,30 @@ decided:
 	return ret;
 }
 
+void ingest_note_duplicate(struct ingest_result *r)
+{
+	r->class = CLASS_DUPLICATE;
+	snprintf(r->reason, sizeof(r->reason), "seen before as message %lld", (long long)r->message_row);
+}
+
+int ingest_process_next(struct ingest *in, int64_t message_row, int64_t next_row, struct ingest_result *r,
+			const char **error_r)
+{
+	if (store_begin(in->st) < 0) {
+		*error_r = store_error(in->st);
+		return -1;
+	}
+	in->next_row = next_row;
+	int p = ingest_process(in, message_row, r);
+	in->next_row = 0;
+	if (p < 0 || store_commit(in->st) < 0) {
+		store_rollback(in->st);
+		*error_r = "processing failed; the message is kept and will be processed again";
+		return -1;
+	}
+	return 0;
+}
+
 int ingest_message(struct ingest *in, const char *raw, size_t len, const struct ingest_source *src,
 		   struct ingest_result *r, const char **error_r)
 {
@@ -970,20 +994,10 @@ int ingest_message(struct ingest *in, const char *raw, size_t len, const struct 
 	if (a < 0)
 		return -1;
 	if (a == 1) {
-		r->class = CLASS_DUPLICATE;
-		snprintf(r->reason, sizeof(r->reason), "seen before as message %lld", (long long)r->message_row);
+		ingest_note_duplicate(r);
 		return 0;
 	}
-	if (store_begin(in->st) < 0) {
-		*error_r = store_error(in->st);
-		return -1;
-	}
-	if (ingest_process(in, r->message_row, r) < 0 || store_commit(in->st) < 0) {
-		store_rollback(in->st);
-		*error_r = "processing failed; the message is kept and will be processed again";
-		return -1;
-	}
-	return 0;
+	return ingest_process_next(in, r->message_row, 0, r, error_r);
 }
 
 int ingest_release(struct ingest *in, int64_t message_row, struct ingest_result *r)
@@ -1029,7 +1043,9 @@ int ingest_resume(struct ingest *in)
 			break;
 		}
 		in->next_row = i + 1 < n ? ids[i + 1] : 0;
-		if (ingest_process(in, ids[i], &r) < 0 || store_commit(in->st) < 0)
+		int p = ingest_process(in, ids[i], &r);
+		in->next_row = 0;
+		if (p < 0 || store_commit(in->st) < 0)
 			store_rollback(in->st);
 		else
 			group_done++;

@@ -72,6 +72,14 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 /* ingest_message - archive, then process; a duplicate is reported with class "duplicate" */
 int ingest_message(struct ingest *in, const char *raw, size_t len, const struct ingest_source *src,
 		   struct ingest_result *r, const char **error_r);
+/* ingest_process_next - process an archived message in a transaction of
+   its own (a savepoint in the caller's), with next_row (0: none), the
+   message the caller will process next, sent to the parser ahead so that
+   it is parsed meanwhile (ingest_message's second half; tagctl inject) */
+int ingest_process_next(struct ingest *in, int64_t message_row, int64_t next_row, struct ingest_result *r,
+			const char **error_r);
+/* ingest_note_duplicate - r says "duplicate" of r->message_row */
+void ingest_note_duplicate(struct ingest_result *r);
 /* ingest_release - an organizer releases a held message: process it
    again, taking its text as a comment even from someone who is not a
    participant. 0, 1 if it gives no comment, -1 on error. */

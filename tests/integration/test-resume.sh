@@ -1,12 +1,13 @@
 #!/bin/sh
 # test-resume - the daemon's processing of archived mail (ingest_resume),
-# which sends each next message to the parser child ahead while it works
-# on the one before, gives every message the result that `tagctl inject`
-# gives it one at a time: the same class, reason and comments (paragraphs,
-# text), for the TAG week's 36 fixture replies with, between them,
-# messages on which the parser child crashes or answers garbage (fault
-# markers, TAGD_MAIL_PARSER_FAULTS). Those fail alone, as "parser
-# crashed", and the message after each is not touched.
+# and `tagctl inject` of many messages, both of which send each next
+# message to the parser child ahead while they work on the one before,
+# give every message the result it has alone (a tagctl inject per
+# message, where nothing can go ahead): the same class, reason and
+# comments (paragraphs, text), for the TAG week's 36 fixture replies with,
+# between them, messages on which the parser child crashes or answers
+# garbage (fault markers, TAGD_MAIL_PARSER_FAULTS). Those fail alone, as
+# "parser crashed", and the message after each is not touched.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/tap.sh"
 
 fix="$TAGD_SHARED/fixtures"
@@ -19,7 +20,8 @@ tmp=$(mktemp -d /tmp/tagd-resume.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 NOW="2018-07-17 14:00"
 
-# two states set up alike: one for tagctl inject, one for tagd
+# three states set up alike: tagctl inject one message at a time, tagd,
+# tagctl inject of all at once
 setup() { # setup DIR
 	mkdir -p "$1/state/mail/in/new" "$1/state/mail/in/cur" "$1/state/mail/in/tmp"
 	cat >"$1/tagd.conf" <<CONF
@@ -34,8 +36,8 @@ CONF
 		"$TAGCTL" -q -c "$1/tagd.conf" draft import prof-learning "$fix/prof-learning-draft.md" >/dev/null &&
 		"$TAGCTL" -q -c "$1/tagd.conf" participant import prof-learning "$fix/participants.csv" >/dev/null
 }
-setup "$tmp/a" && setup "$tmp/b"
-ok $? "two states set up alike"
+setup "$tmp/a" && setup "$tmp/b" && setup "$tmp/c"
+ok $? "three states set up alike"
 
 # the messages, in order: the fixture replies with faults among them
 mkdir "$tmp/msgs"
@@ -56,7 +58,11 @@ is "$(ls "$tmp/msgs" | wc -l)" 40 "36 replies and 4 faults"
 
 export TAGD_MAIL_PARSER_FAULTS=1
 # a: one at a time
-"$TAGCTL" -q -c "$tmp/a/tagd.conf" --clock "$NOW" inject "$tmp"/msgs/*.eml >/dev/null 2>"$tmp/a.err"
+for f in "$tmp"/msgs/*.eml; do
+	"$TAGCTL" -q -c "$tmp/a/tagd.conf" --clock "$NOW" inject "$f" >/dev/null 2>>"$tmp/a.err"
+done
+# c: all in one tagctl inject, each next one ahead
+"$TAGCTL" -q -c "$tmp/c/tagd.conf" --clock "$NOW" inject --json "$tmp"/msgs/*.eml >"$tmp/c.json" 2>"$tmp/c.err"
 # b: all archived from the Maildir inbox, then processed in one pass
 for f in "$tmp"/msgs/*.eml; do
 	cp "$f" "$tmp/b/state/mail/in/new/$(basename "$f" .eml).1.host"
@@ -78,6 +84,8 @@ q "$tmp/a" "$RESULTS" >"$tmp/a.results"
 q "$tmp/b" "$RESULTS" >"$tmp/b.results"
 q "$tmp/a" "$COMMENTS" >"$tmp/a.comments"
 q "$tmp/b" "$COMMENTS" >"$tmp/b.comments"
+q "$tmp/c" "$RESULTS" >"$tmp/c.results"
+q "$tmp/c" "$COMMENTS" >"$tmp/c.comments"
 is "$(wc -l <"$tmp/b.results")" 40 "tagd has a result for each of the 40"
 is "$(grep -c '' "$tmp/a.results")" 40 "tagctl inject too"
 diff "$tmp/a.results" "$tmp/b.results" >"$tmp/diff.results"
@@ -86,6 +94,16 @@ ok $? "every message's class, reason and state are those of one-at-a-time"
 diff "$tmp/a.comments" "$tmp/b.comments" >"$tmp/diff.comments"
 ok $? "and so are the comments, paragraph by paragraph"
 [ -s "$tmp/diff.comments" ] && sed 's/^/#   /' "$tmp/diff.comments" | head -20
+diff "$tmp/a.results" "$tmp/c.results" >"$tmp/diff.results.c" && diff "$tmp/a.comments" "$tmp/c.comments" >"$tmp/diff.comments.c"
+ok $? "tagctl inject of all 40 at once: the same results and comments as one at a time"
+cat "$tmp/diff.results.c" "$tmp/diff.comments.c" 2>/dev/null | sed 's/^/#   /' | head -20
+"$PYTHON3" - "$tmp/msgs" "$tmp/c.json" <<'PY'
+import json, os, sys
+files = sorted(os.listdir(sys.argv[1]))
+got = [os.path.basename(json.loads(l)["file"]) for l in open(sys.argv[2])]
+sys.exit(0 if got == files else 1)
+PY
+ok $? "and its results are printed in the order of the messages"
 is "$(grep -c 'unreadable message: parser crashed: signal 6' "$tmp/b.results")" 3 \
 	"the three crashes fail as such"
 is "$(grep -c 'unreadable message: parser crashed: malformed reply' "$tmp/b.results")" 1 \
