@@ -104,13 +104,17 @@ def setup_db(cdir, db, conf=None):
 
 # ---------------------------------------------------------------- ingest
 
-def tagd_ingest(cdir, work, tag):
-    db = os.path.join(work, "ingest-%s.db" % tag)
+def tagd_ingest(cdir, work, tag, one_cpu=False):
+    """tagctl inject of the corpus; one_cpu: tagctl and its parser child
+    both held to CPU 0 (taskset), so that each message's round trip to the
+    child is a switch on one CPU, not a wake-up of the other"""
+    db = os.path.join(work, "ingest-%s%s.db" % (tag, "-1cpu" if one_cpu else ""))
     setup_db(cdir, db)
-    res = os.path.join(work, "ingest-%s.jsonl" % tag)
+    res = os.path.join(work, "ingest-%s%s.jsonl" % (tag, "-1cpu" if one_cpu else ""))
+    pin = ["taskset", "-c", "0"] if one_cpu else []
     with open(res, "w") as f:
-        r = run([TAGCTL, "-q", "-d", db, "--clock", CLOCK, "inject", "--json",
-                 os.path.join(cdir, "replies.mbox")], stdout=f)
+        r = run(pin + [TAGCTL, "-q", "-d", db, "--clock", CLOCK, "inject", "--json",
+                       os.path.join(cdir, "replies.mbox")], stdout=f)
     score = json.loads(subprocess.run([PY, os.path.join(BENCH, "score.py"), os.path.join(cdir, "truth.tsv"),
                                        "tagd", res], capture_output=True, text=True, check=True).stdout)
     n = score["messages"]
@@ -127,12 +131,17 @@ def floors(cdir, work, tag):
     mbox = os.path.join(cdir, "replies.mbox")
     db = os.path.join(work, "floor-%s.db" % tag)
     res = {}
+    pin = ["taskset", "-c", "0"] if have("taskset") else None
     for name, args in (("parse", ["parse", mbox]), ("parse_isolated", ["parse", mbox, "isolated"]),
+                       ("parse_isolated_1cpu", ["parse", mbox, "isolated"]),
                        ("archive", ["archive", mbox, db])):
         for f in (db, db + "-wal", db + "-shm"):
             if os.path.exists(f):
                 os.unlink(f)
-        p = subprocess.run([TBENCH] + args, capture_output=True, text=True)
+        if name.endswith("_1cpu") and pin is None:
+            continue
+        p = subprocess.run((pin if name.endswith("_1cpu") else []) + [TBENCH] + args,
+                           capture_output=True, text=True)
         res[name] = json.loads(p.stdout) if p.returncode == 0 else {"error": p.stderr[-500:]}
     for f in (db, db + "-wal", db + "-shm"):
         if os.path.exists(f):
@@ -384,6 +393,11 @@ def table(R):
                 fmt_rate(a), fmt_rate(b)))
             w("    durable archive of the raw message alone %s; child parse + archive together %s" % (
                 fmt_rate(c), fmt_rate(1 / (1 / b + 1 / c))))
+            d = fl.get("parse_isolated_1cpu", {}).get("cpu_rate")
+            t1 = R["ingest"][tag].get("tagd_1cpu")
+            if d:
+                w("    with tagd and its parser child held to one CPU (taskset): through the child %s%s" % (
+                    fmt_rate(d), ", the whole ingest %s" % fmt_rate(t1["cpu_rate"]) if t1 and "cpu_rate" in t1 else ""))
         w("")
     im = R.get("imap")
     if im:
@@ -523,6 +537,11 @@ def main():
             p = peer_ingest(d, out, str(n))
             print("# ingest %d: floors" % n, file=sys.stderr)
             R["ingest"][str(n)] = {"tagd": t, "peer": p, "floors": floors(d, out, str(n))}
+            if n <= 10000 and have("taskset"):
+                print("# ingest %d: tagd on one CPU" % n, file=sys.stderr)
+                t1 = tagd_ingest(d, out, str(n), one_cpu=True)
+                t1.pop("db", None)
+                R["ingest"][str(n)]["tagd_1cpu"] = t1
     if "growth" in only:
         R["growth"] = {}
         for n in growth:
