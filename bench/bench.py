@@ -396,8 +396,9 @@ def table(R):
             d = fl.get("parse_isolated_1cpu", {}).get("cpu_rate")
             t1 = R["ingest"][tag].get("tagd_1cpu")
             if d:
-                w("    with tagd and its parser child held to one CPU (taskset): through the child %s%s" % (
-                    fmt_rate(d), ", the whole ingest %s" % fmt_rate(t1["cpu_rate"]) if t1 and "cpu_rate" in t1 else ""))
+                w("    with tagd and its parser child held to one CPU (taskset): through the child %s, with the" % fmt_rate(d))
+                w("    archive %s%s" % (fmt_rate(1 / (1 / d + 1 / c)),
+                    ", the whole ingest %s" % fmt_rate(t1["cpu_rate"]) if t1 and "cpu_rate" in t1 else ""))
         w("")
     im = R.get("imap")
     if im:
@@ -506,11 +507,13 @@ def main():
     os.makedirs(out, exist_ok=True)
     R = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": os.getloadavg()[0]}
     prev = os.path.join(out, "results.json")
+    sections = {"ingest", "imap", "smtp", "growth", "digest"}
     if a.only and os.path.exists(prev):
         # --only again: the other sections' figures stay those of the last run
         R = json.load(open(prev))
-        note = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-        R["rerun"] = R["rerun"] + "; " + note if R.get("rerun") else note
+        if only & sections:  # --only none: the table again from the last results
+            note = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+            R["rerun"] = R["rerun"] + "; " + note if R.get("rerun") else note
     sizes = [int(x) for x in a.sizes.split(",")]
     growth = [int(x) for x in a.growth.split(",")]
     big = max(sizes + growth)
