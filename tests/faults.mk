@@ -5,9 +5,10 @@
 #   make check-faults    the same tests with the full counts: 500 messages x
 #                        20 kill -9 rounds, 500 mails (about two minutes on
 #                        two cores)
-#   make check-valgrind  the unit tests and the integration tests with tagd
-#                        and tagctl under valgrind memcheck: no errors, no
-#                        definite leaks (logs in valgrind-logs/)
+#   make check-valgrind  the unit tests, the fuzz corpus replays and the
+#                        integration tests with tagd and tagctl under
+#                        valgrind memcheck: no errors, no definite leaks
+#                        (logs in valgrind-logs/)
 
 FAULT_TESTS = tests/integration/test-faults-imap.sh tests/integration/test-faults-smtp.sh \
 	tests/integration/test-faults-concurrent.sh tests/integration/test-faults-disk.sh
@@ -36,7 +37,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 check-valgrind: all
 	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS)
 	rm -rf valgrind-logs && mkdir -p valgrind-logs && chmod 1777 valgrind-logs # (tagd as [tagd] user logs too)
-	list=; for t in $(TESTS); do case $$t in tests/unit/*|*.sh) list="$$list $$t";; esac; done; \
+	list=; for t in $(TESTS); do case $$t in tests/unit/*|tests/fuzz/*|*.sh) list="$$list $$t";; esac; done; \
 	rc=0; TAGD_WRAPPER='$(VALGRIND)' $(MAKE) $(AM_MAKEFLAGS) -k check-TESTS \
 		TESTS="$$list" LOG_COMPILER='$(VALGRIND)' || rc=$$?; \
 	bad=$$(find valgrind-logs -type f -name '*.log' -size +0 | sort); \
