@@ -24,9 +24,9 @@ struct inject_run {
 	int count, failed;
 	int in_batch;           /* messages in the open transaction */
 	struct buf out;         /* results of the open batch, printed once durable */
-	/* the message archived last, processed when the next one is archived
-	   (and sent to the parser ahead meanwhile), or at the batch's end */
-	int have_pending;
+	/* the message archived last (when pending_name is set), processed
+	   when the next one is archived (and sent to the parser ahead
+	   meanwhile), or at the batch's end */
 	struct ingest_result pending;
 	char *pending_name;
 };
@@ -53,9 +53,8 @@ static void print_result(struct inject_run *ir, const char *file, const struct i
    is parsed while this one is filtered, threaded and stored */
 static void process_pending(struct inject_run *ir, int64_t next_row)
 {
-	if (!ir->have_pending)
+	if (ir->pending_name == NULL)
 		return;
-	ir->have_pending = 0;
 	const char *err;
 	if (ingest_process_next(ir->in, ir->pending.message_row, next_row, &ir->pending, &err) < 0) {
 		fprintf(stderr, "tagctl: %s: %s\n", ir->pending_name, err);
@@ -124,7 +123,6 @@ static int inject_one(void *arg, const char *name, const char *raw, size_t len)
 		ir->pending = r;
 		memset(&r, 0, sizeof(r));
 		ir->pending_name = xstrdup(name);
-		ir->have_pending = 1;
 	}
 	ingest_result_free(&r);
 	if (ir->in_batch >= INJECT_BATCH)

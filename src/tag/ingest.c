@@ -59,7 +59,6 @@ struct ingest {
 	int64_t cur_session;            /* for the sender filter's callback */
 	int releasing;                  /* an organizer released this message */
 	struct mailout *mo;             /* answers: acknowledgements, command replies */
-	int64_t next_row;               /* ingest_resume: the message after this one */
 };
 
 static void free_owned(struct ingest *in)
@@ -785,15 +784,13 @@ static int take_comments(struct ingest *in, const struct st_message *row, const 
 	return 0;
 }
 
-/* send_ahead - the next message of ingest_resume to the parser child, to
-   be parsed while this one is filtered, threaded and stored (on 2 cores,
-   bench/ IMAP took 10,000 messages in 5.9-7.2 s instead of 7.4-9.1 s).
-   Only its bytes go ahead: the row is read again when its turn comes, so
-   nothing stale is used. */
-static void send_ahead(struct ingest *in)
+/* send_ahead - the message to be processed next (id; 0: none) to the
+   parser child, to be parsed while this one is filtered, threaded and
+   stored (on 2 cores, bench/ IMAP took 10,000 messages in 5.9-7.2 s
+   instead of 7.4-9.1 s). Only its bytes go ahead: the row is read again
+   when its turn comes, so nothing stale is used. */
+static void send_ahead(struct ingest *in, int64_t id)
 {
-	int64_t id = in->next_row;
-	in->next_row = 0;
 	if (id <= 0)
 		return;
 	struct st_message next;
@@ -803,7 +800,8 @@ static void send_ahead(struct ingest *in)
 	st_message_free(&next);
 }
 
-int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r)
+/* process - ingest_process, with next_row (0: none) sent ahead */
+static int process(struct ingest *in, int64_t message_row, int64_t next_row, struct ingest_result *r)
 {
 	struct st_message row;
 	if (store_message_get(in->st, message_row, &row) != 0)
@@ -828,7 +826,7 @@ int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result 
 		r->class = CLASS_REJECTED;
 		set_reason(r, "unreadable message: %s", perr); /* before the parser is used again */
 	}
-	send_ahead(in);
+	send_ahead(in, next_row);
 	if (parsed < 0)
 		goto decided;
 	route(in, &row, msg, &rt);
@@ -963,6 +961,11 @@ decided:
 	return ret;
 }
 
+int ingest_process(struct ingest *in, int64_t message_row, struct ingest_result *r)
+{
+	return process(in, message_row, 0, r);
+}
+
 void ingest_note_duplicate(struct ingest_result *r)
 {
 	r->class = CLASS_DUPLICATE;
@@ -976,10 +979,7 @@ int ingest_process_next(struct ingest *in, int64_t message_row, int64_t next_row
 		*error_r = store_error(in->st);
 		return -1;
 	}
-	in->next_row = next_row;
-	int p = ingest_process(in, message_row, r);
-	in->next_row = 0;
-	if (p < 0 || store_commit(in->st) < 0) {
+	if (process(in, message_row, next_row, r) < 0 || store_commit(in->st) < 0) {
 		store_rollback(in->st);
 		*error_r = "processing failed; the message is kept and will be processed again";
 		return -1;
@@ -1042,10 +1042,7 @@ int ingest_resume(struct ingest *in)
 			ingest_result_free(&r);
 			break;
 		}
-		in->next_row = i + 1 < n ? ids[i + 1] : 0;
-		int p = ingest_process(in, ids[i], &r);
-		in->next_row = 0;
-		if (p < 0 || store_commit(in->st) < 0)
+		if (process(in, ids[i], i + 1 < n ? ids[i + 1] : 0, &r) < 0 || store_commit(in->st) < 0)
 			store_rollback(in->st);
 		else
 			group_done++;
