@@ -423,6 +423,10 @@ def table(R):
         if t:
             w("  %-34s %10s %12s" % ("  tagd peak RSS / idle after", "", "%s / %s" % (
                 mb(t.get("peak_rss_kb")), mb(im.get("rss", {}).get("idle_after_kb")))))
+            if t.get("acks"):
+                w("    tagd's acknowledgements meanwhile: %s, %s sent by the end" % (
+                    "through SMTP to smtp-sink (a smarthost)" if t["acks"] == "smtp"
+                    else "into the outbox Maildir (no smtp-sink)", "{:,}".format(t.get("acks_sent", 0))))
         w("")
         li, lb, ll = im.get("latency-idle-tagd"), im.get("latency-idle-bare-client"), im.get("latency-lmtp-tagd")
         if li:

@@ -15,7 +15,7 @@ ok $? "bench.py --smoke runs (accuracy at least the floor, every message has a r
 sed 's/^/# /' "$out/table"
 
 /usr/bin/python3 - "$out/results.json" >"$out/checks" <<'PY'
-import json, sys
+import json, shutil, sys
 r = json.load(open(sys.argv[1]))
 t = r["ingest"]["200"]["tagd"]
 print("ok" if t["messages"] == 200 else "not ok", "- 200 messages injected, each with a result")
@@ -31,6 +31,10 @@ print("ok" if d.get("mails", 0) == d.get("participants", -1) > 0 else "not ok",
 im = r.get("imap", {})
 if "tagd" in im:
     print("ok" if im["tagd"].get("seconds") else "not ok", "- tagd took the IMAP mailbox")
+    # its acknowledgements go to smtp-sink, as to a smarthost, where it is installed
+    want = "smtp" if shutil.which("smtp-sink") else "maildir"
+    print("ok" if im["tagd"].get("acks") == want else "not ok",
+          "- tagd's acknowledgements went by %s (%s)" % (want, im["tagd"].get("acks")))
 s = r.get("smtp", {})
 for c, v in sorted(s.get("send", {}).items()):
     print("ok" if v.get("sent") == 200 else "not ok",
