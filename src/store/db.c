@@ -15,6 +15,7 @@
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_RETRIES 24         /* x 5 s: two minutes before giving up */
 
+static int gate_enter(struct store_gate *g);
 static void gate_leave(struct store *st);
 
 int st_fail(struct store *st, int rc)
@@ -48,6 +49,24 @@ static int is_busy(int rc)
 int st_step(struct store *st, sqlite3_stmt *s)
 {
 	int rc;
+	/* a write outside a transaction on a gated connection (the sender's
+	   "sent" mark) takes its turn like a transaction: else it met the
+	   other threads' transactions in SQLite's busy handler, and as the
+	   gate's holders yield only to the gate's waiters, it could wait
+	   there for as long as mail kept coming */
+	int turn = 0;
+	if (st->gate != NULL && !st->gate_held && st->depth == 0 && !sqlite3_stmt_readonly(s)) {
+		if (gate_enter(st->gate) < 0) {
+			st->gate_timed_out = 1;
+			st->last_rc = SQLITE_BUSY;
+			log_error("store: no turn to write: another thread of tagd kept it (%s)",
+				  sqlite3_sql(s));
+			return SQLITE_BUSY;
+		}
+		st->gate_timed_out = 0;
+		st->gate_held = 1;
+		turn = 1;
+	}
 	for (int i = 0; i < BUSY_RETRIES; i++) {
 		rc = sqlite3_step(s);
 		if (!is_busy(rc))
@@ -59,6 +78,8 @@ int st_step(struct store *st, sqlite3_stmt *s)
 		st->last_rc = rc;
 		log_error("store: %s (%s)", sqlite3_errmsg(st->db), sqlite3_sql(s));
 	}
+	if (turn)
+		gate_leave(st);
 	return rc;
 }
 

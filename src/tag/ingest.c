@@ -31,7 +31,10 @@
 #define MAX_OWN 256
 #define RESUME_GROUP 256        /* messages processed per commit: at most */
 #define RESUME_GROUP_MS 100     /* ... or this long, or until another thread of tagd
-				   waits to write (store_gate_waiting: IMAP's archive) */
+				   waits to write (store_gate_waiting: IMAP's archive,
+				   the sender's marks) once the group is ... */
+#define RESUME_YIELD_MS 20      /* ... this old: a turn for each waiter, and no commit
+				   (an fsync) per message while the sender marks mail sent */
 
 /* one thread index per (session, revision), built on first use */
 struct index_cache {
@@ -1051,7 +1054,7 @@ int ingest_resume(struct ingest *in)
 		clock_gettime(CLOCK_MONOTONIC, &g1);
 		long ms = (g1.tv_sec - g0.tv_sec) * 1000 + (g1.tv_nsec - g0.tv_nsec) / 1000000;
 		if (in_group >= RESUME_GROUP || ms >= RESUME_GROUP_MS || i + 1 == n ||
-		    store_gate_waiting(in->st)) {
+		    (ms >= RESUME_YIELD_MS && store_gate_waiting(in->st))) {
 			in_group = 0;
 			if (store_commit(in->st) < 0)
 				store_rollback(in->st);

@@ -273,6 +273,20 @@ static void *gate_writer_main(void *arg)
 	return NULL;
 }
 
+struct gate_marker {
+	struct store *st;
+	int r;                  /* store_outbox_update's result */
+};
+
+/* gate_marker_main - a write outside any transaction, as the sender's
+   "sent" mark is */
+static void *gate_marker_main(void *arg)
+{
+	struct gate_marker *m = arg;
+	m->r = store_outbox_update(m->st, 999999, "sent", 1, 0, NULL, 0);
+	return NULL;
+}
+
 /* wait_waiting - until n connections wait at st's gate (at most 5 s) */
 static int wait_waiting(struct store *st, int n)
 {
@@ -345,6 +359,23 @@ static void test_gate(void)
 	store_rollback(a);
 	pthread_join(tb, NULL);
 	ok(wb.begun == 0 && strcmp(order, "b") == 0, "the outer rollback passed the turn on (%d, %s)", wb.begun, order);
+
+	/* a write outside a transaction takes its turn too (the sender's
+	   mark met the others in SQLite's busy loop, where it could wait for
+	   as long as mail kept coming); a read does not wait */
+	ok(store_begin(a) == 0, "a has the turn again");
+	struct gate_marker mk = { b, -2 };
+	pthread_create(&tb, NULL, gate_marker_main, &mk);
+	ok(wait_waiting(a, 1), "a single write outside a transaction waits at the gate");
+	int counts[5];
+	ok(store_outbox_counts(c, 1, counts) == 0 && store_gate_waiting(a) == 1,
+	   "a read on a third connection goes on meanwhile, without a turn");
+	ok(mk.r == -2, "the write has not run during a's turn");
+	store_commit(a);
+	pthread_join(tb, NULL);
+	ok(mk.r == 1, "after a's commit it ran (no such row: %d)", mk.r);
+	ok(store_begin(b) == 0, "and passed the turn on: b begins");
+	store_commit(b);
 	store_close(&a);
 	store_close(&b);
 	store_close(&c);
@@ -364,6 +395,13 @@ static void test_gate(void)
 	ok(waited >= 0.15 && waited < 3.0, "after about the timeout (%.2f s)", waited);
 	ok(strstr(store_error(b), "turn to write") != NULL, "store_error says why: %s", store_error(b));
 	ok(store_gate_waiting(a) == 0, "the one that gave up left the queue");
+	t0 = mono_s();
+	r = store_outbox_update(b, 999999, "sent", 1, 0, NULL, 0);
+	waited = mono_s() - t0;
+	ok(r < 0 && waited >= 0.15 && strstr(store_error(b), "turn to write") != NULL,
+	   "a write outside a transaction without its turn fails, said as such (%.2f s: %s)", waited,
+	   store_error(b));
+	ok(store_gate_waiting(a) == 0, "and left the queue");
 	store_commit(a);
 	ok(store_begin(b) == 0, "its next store_begin has the turn");
 	ok(strstr(store_error(b), "turn to write") == NULL, "and the old error is gone");
