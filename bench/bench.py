@@ -516,8 +516,15 @@ def main():
         # --only again: the other sections' figures stay those of the last run
         R = json.load(open(prev))
         if only & sections:  # --only none: the table again from the last results
-            note = "%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-            R["rerun"] = R["rerun"] + "; " + note if R.get("rerun") else note
+            # each section named once, at the run its figures now come from
+            notes = []
+            for old in (R["rerun"].split("; ") if R.get("rerun") else []):
+                names, _, when = old.partition(" at ")
+                left = [x for x in names.split(",") if x not in only]
+                if left:
+                    notes.append("%s at %s" % (",".join(left), when))
+            notes.append("%s at %s" % (a.only, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+            R["rerun"] = "; ".join(notes)
     sizes = [int(x) for x in a.sizes.split(",")]
     growth = [int(x) for x in a.growth.split(",")]
     big = max(sizes + growth)
